@@ -1,0 +1,253 @@
+/*
+ * hearth.h — the public C API of hearth, a local-first AI agent runtime.
+ *
+ * This is the only header a program embedding hearth needs. The hearth CLI and server are
+ * clients of exactly this API. Shape, like llama.h: opaque handles with _new/_free or
+ * _load/_free pairs; functions that can fail return hearth_status (or NULL) and fill a
+ * caller-owned hearth_error with a message a person can act on.
+ *
+ * Threading: a hearth_model is read-only after loading and may be shared by many contexts on
+ * many threads. A hearth_context, hearth_sampler, ... is used by one thread at a time.
+ */
+#ifndef HEARTH_H
+#define HEARTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HEARTH_API __attribute__((visibility("default")))
+
+/* ------------------------------------------------------------------------------------------ */
+/* Errors                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum hearth_status {
+    HEARTH_OK = 0,
+    HEARTH_ERR_INVALID_ARG,  /* a parameter is out of range or inconsistent                    */
+    HEARTH_ERR_IO,           /* a file could not be opened, read, written or mapped            */
+    HEARTH_ERR_FORMAT,       /* input bytes are malformed (GGUF, JSON, template, ...)          */
+    HEARTH_ERR_UNSUPPORTED,  /* well-formed, but uses something hearth does not implement      */
+    HEARTH_ERR_NOMEM,        /* an allocation failed                                           */
+    HEARTH_ERR_CONTEXT_FULL, /* the sequence would exceed the context's n_ctx                  */
+    HEARTH_ERR_NOT_FOUND,    /* a named thing (model, key, store, tool) does not exist         */
+    HEARTH_ERR_CANCELLED,    /* the caller asked to stop                                       */
+    HEARTH_ERR_INTERNAL      /* a bug in hearth: please report                                 */
+} hearth_status;
+
+typedef struct hearth_error {
+    hearth_status status;
+    char message[1024]; /* one line, no trailing newline; "" when status == HEARTH_OK */
+} hearth_error;
+
+HEARTH_API const char *hearth_status_name(hearth_status status);
+HEARTH_API const char *hearth_version(void);
+
+/* Logging. Library code never prints; it calls this callback (default: warnings and errors
+ * to stderr). Pass NULL to silence everything. */
+typedef enum hearth_log_level {
+    HEARTH_LOG_DEBUG = 0,
+    HEARTH_LOG_INFO,
+    HEARTH_LOG_WARN,
+    HEARTH_LOG_ERROR
+} hearth_log_level;
+typedef void (*hearth_log_fn)(hearth_log_level level, const char *message, void *user);
+HEARTH_API void hearth_log_set(hearth_log_fn fn, void *user);
+HEARTH_API void hearth_log_set_level(hearth_log_level min_level);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Models                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef int32_t hearth_token;
+#define HEARTH_TOKEN_NULL (-1)
+
+typedef struct hearth_model hearth_model;
+
+typedef struct hearth_model_params {
+    bool vocab_only;   /* load the tokenizer and metadata only (no weights needed)      */
+    int n_gpu_layers;  /* layers to offload to a GPU backend: 0 none, -1 all, -2 auto   */
+} hearth_model_params;
+
+HEARTH_API hearth_model_params hearth_model_default_params(void);
+
+/* Maps the GGUF file (weights are never copied), validates it completely and builds the
+ * model. Returns NULL and fills err on any problem. */
+HEARTH_API hearth_model *hearth_model_load(const char *path, const hearth_model_params *params,
+                                           hearth_error *err);
+HEARTH_API void hearth_model_free(hearth_model *model);
+
+typedef struct hearth_model_info {
+    const char *arch;         /* general.architecture: "llama", "qwen3", "bert", ...        */
+    const char *name;         /* general.name, or "" */
+    const char *file_type;    /* dominant weight type of the matrices: "Q8_0", "F16", ...  */
+    uint64_t n_params;        /* number of weights over all tensors                       */
+    uint64_t file_size;       /* bytes                                                    */
+    int32_t n_vocab;
+    int32_t n_ctx_train;      /* context length the model was trained for                */
+    int32_t n_embd;
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t n_ff;
+    int32_t head_dim;
+    float rope_freq_base;
+    const char *tokenizer;    /* tokenizer.ggml.model: "llama", "gpt2", "bert", ...        */
+    const char *pre;          /* tokenizer.ggml.pre, or ""                                 */
+    const char *chat_template;/* tokenizer.chat_template, or NULL                          */
+} hearth_model_info;
+
+HEARTH_API void hearth_model_get_info(const hearth_model *model, hearth_model_info *info);
+
+/* Metadata lookup: writes the value of GGUF key `key` as text into buf (arrays are
+ * summarized). Returns the full length, or -1 if the key does not exist. */
+HEARTH_API int32_t hearth_model_meta(const hearth_model *model, const char *key, char *buf,
+                                     size_t buf_size);
+HEARTH_API int32_t hearth_model_meta_count(const hearth_model *model);
+HEARTH_API const char *hearth_model_meta_key(const hearth_model *model, int32_t i);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Vocabulary and tokenization                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+HEARTH_API int32_t hearth_vocab_size(const hearth_model *model);
+HEARTH_API hearth_token hearth_token_bos(const hearth_model *model); /* HEARTH_TOKEN_NULL if none */
+HEARTH_API hearth_token hearth_token_eos(const hearth_model *model);
+HEARTH_API hearth_token hearth_token_eot(const hearth_model *model);
+/* End of generation: EOS, EOT, or any other token the vocabulary marks as ending a turn. */
+HEARTH_API bool hearth_token_is_eog(const hearth_model *model, hearth_token token);
+HEARTH_API bool hearth_token_is_control(const hearth_model *model, hearth_token token);
+/* The token's text as stored in the vocabulary (no byte decoding), or NULL if out of range. */
+HEARTH_API const char *hearth_token_text(const hearth_model *model, hearth_token token);
+
+/* Tokenizes text[0..len). add_special: add BOS/EOS as the vocabulary's rules say.
+ * parse_special: recognize control/user-defined token text such as "<|im_start|>".
+ * Returns the number of tokens written; if n_max is too small, returns minus the number
+ * needed and writes nothing useful. Never fails on invalid UTF-8. */
+HEARTH_API int32_t hearth_tokenize(const hearth_model *model, const char *text, int32_t len,
+                                   hearth_token *tokens, int32_t n_max, bool add_special,
+                                   bool parse_special);
+
+/* Writes the bytes of one token (byte tokens become their byte; the SentencePiece space
+ * marker becomes ' '). special: render control tokens' text instead of nothing.
+ * Returns bytes written, or minus the size needed. Not NUL-terminated. */
+HEARTH_API int32_t hearth_token_to_piece(const hearth_model *model, hearth_token token,
+                                         char *buf, int32_t buf_size, bool special);
+
+/* Detokenizes a whole sequence (applies leading-space and clean-up rules once).
+ * Returns bytes written (not NUL-terminated), or minus the size needed. */
+HEARTH_API int32_t hearth_detokenize(const hearth_model *model, const hearth_token *tokens,
+                                     int32_t n_tokens, char *buf, int32_t buf_size,
+                                     bool remove_special, bool unparse_special);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Contexts: KV cache + scratch for running a model                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum hearth_kv_type {
+    HEARTH_KV_F16 = 0,
+    HEARTH_KV_F32,
+    HEARTH_KV_Q8_0
+} hearth_kv_type;
+
+typedef struct hearth_context hearth_context;
+
+typedef struct hearth_context_params {
+    int32_t n_ctx;        /* tokens of KV cache; 0 = min(model's n_ctx_train, 4096)      */
+    int32_t n_batch;      /* most tokens per hearth_decode call; 0 = 512                  */
+    int32_t n_threads;    /* 0 = number of physical cores                                */
+    int32_t n_seq_max;    /* parallel sequences sharing the cache; 0 = 1                  */
+    hearth_kv_type kv_type;
+    bool embeddings;      /* produce pooled embeddings (bert) instead of logits          */
+} hearth_context_params;
+
+HEARTH_API hearth_context_params hearth_context_default_params(void);
+HEARTH_API hearth_context *hearth_context_new(hearth_model *model,
+                                              const hearth_context_params *params,
+                                              hearth_error *err);
+HEARTH_API void hearth_context_free(hearth_context *ctx);
+HEARTH_API int32_t hearth_context_n_ctx(const hearth_context *ctx);
+
+/* A batch of tokens to evaluate. pos, seq_id and logits may be NULL: then the tokens
+ * continue sequence 0 from its current length and only the last token gets logits. */
+typedef struct hearth_batch {
+    int32_t n_tokens;
+    const hearth_token *tokens;
+    const int32_t *pos;     /* position of each token in its sequence                     */
+    const int32_t *seq_id;  /* sequence of each token, 0 .. n_seq_max-1                    */
+    const int8_t *logits;   /* nonzero: keep this token's logits                           */
+} hearth_batch;
+
+/* Runs the model over the batch, appending to the KV cache. Fails with
+ * HEARTH_ERR_CONTEXT_FULL (and changes nothing) when a position would exceed n_ctx. */
+HEARTH_API hearth_status hearth_decode(hearth_context *ctx, const hearth_batch *batch,
+                                       hearth_error *err);
+
+/* Logits of the i-th token of the last batch that asked for them (i = -1: the last one);
+ * n_vocab floats, valid until the next hearth_decode. NULL if that token kept none. */
+HEARTH_API const float *hearth_get_logits(hearth_context *ctx, int32_t i);
+
+/* Current length of a sequence (the next position). */
+HEARTH_API int32_t hearth_seq_len(const hearth_context *ctx, int32_t seq_id);
+/* Forgets positions >= p0 of a sequence, so decoding continues from p0. */
+HEARTH_API void hearth_seq_truncate(hearth_context *ctx, int32_t seq_id, int32_t p0);
+/* Makes seq dst share src's first n positions (no copy of the prompt's computation). */
+HEARTH_API hearth_status hearth_seq_copy(hearth_context *ctx, int32_t src, int32_t dst,
+                                         int32_t n, hearth_error *err);
+HEARTH_API void hearth_kv_clear(hearth_context *ctx);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sampling                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+#define HEARTH_MAX_TOP_LOGPROBS 20
+
+typedef struct hearth_sampler_params {
+    float temperature;       /* 0 = greedy (argmax)                                          */
+    int32_t top_k;           /* 0 = off                                                      */
+    float top_p;             /* 1 = off                                                      */
+    float min_p;             /* 0 = off                                                      */
+    float typical_p;         /* 1 = off                                                      */
+    float repeat_penalty;    /* 1 = off                                                      */
+    float presence_penalty;  /* 0 = off                                                      */
+    float frequency_penalty; /* 0 = off                                                      */
+    int32_t penalty_last_n;  /* tokens of history the penalties look at                      */
+    uint64_t seed;
+    int32_t n_logprobs;      /* top alternatives to report per token, <= 20                  */
+} hearth_sampler_params;
+
+typedef struct hearth_token_logprob {
+    hearth_token token;
+    float logprob;
+} hearth_token_logprob;
+
+/* What the sampler chose, with log-probabilities from the model's full distribution
+ * (before temperature and truncation, like OpenAI's logprobs). */
+typedef struct hearth_sample {
+    hearth_token token;
+    float logprob;
+    float entropy;  /* of the model's full distribution, in nats */
+    int32_t n_top;
+    hearth_token_logprob top[HEARTH_MAX_TOP_LOGPROBS];
+} hearth_sample;
+
+typedef struct hearth_sampler hearth_sampler;
+
+HEARTH_API hearth_sampler_params hearth_sampler_default_params(void);
+HEARTH_API hearth_sampler *hearth_sampler_new(const hearth_model *model,
+                                              const hearth_sampler_params *params,
+                                              hearth_error *err);
+HEARTH_API void hearth_sampler_free(hearth_sampler *sampler);
+/* Samples the next token from n_vocab logits and records it in the sampler's history. */
+HEARTH_API hearth_token hearth_sampler_sample(hearth_sampler *sampler, const float *logits,
+                                              hearth_sample *out);
+HEARTH_API void hearth_sampler_reset(hearth_sampler *sampler);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HEARTH_H */

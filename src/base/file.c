@@ -1,0 +1,164 @@
+/* file.c — mapping model files, reading small files whole, writing files atomically. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/base.h"
+
+hearth_status hearth_mmap_open(const char *path, hearth_mmap *map, hearth_error *err)
+{
+    map->data = NULL;
+    map->size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return hearth_fail(err, HEARTH_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return hearth_fail(err, HEARTH_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return hearth_fail(err, HEARTH_ERR_IO, "%s: not a regular file", path);
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: file is empty", path);
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    int e = errno;
+    close(fd); /* the mapping keeps the file alive */
+    if (p == MAP_FAILED) return hearth_fail(err, HEARTH_ERR_IO, "%s: cannot mmap: %s", path, strerror(e));
+    map->data = p;
+    map->size = (size_t)st.st_size;
+    return HEARTH_OK;
+}
+
+void hearth_mmap_close(hearth_mmap *map)
+{
+    if (map->data) munmap((void *)map->data, map->size);
+    map->data = NULL;
+    map->size = 0;
+}
+
+hearth_status hearth_read_file(const char *path, size_t max_size, char **out, size_t *out_len,
+                               hearth_error *err)
+{
+    *out = NULL;
+    if (out_len) *out_len = 0;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) return hearth_fail(err, HEARTH_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap + 1);
+    hearth_status st = HEARTH_OK;
+    while (buf) {
+        if (len == cap) {
+            if (cap >= max_size) {
+                st = hearth_fail(err, HEARTH_ERR_INVALID_ARG, "%s: larger than the %zu-byte limit", path, max_size);
+                break;
+            }
+            cap = HEARTH_MIN(cap * 2, max_size);
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) break;
+            buf = nb;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f)) st = hearth_fail(err, HEARTH_ERR_IO, "%s: read error", path);
+            break;
+        }
+    }
+    if (f != stdin) fclose(f);
+    if (!buf) return hearth_fail(err, HEARTH_ERR_NOMEM, "%s: out of memory reading file", path);
+    if (st != HEARTH_OK) {
+        free(buf);
+        return st;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    if (out_len) *out_len = len;
+    return HEARTH_OK;
+}
+
+hearth_status hearth_write_file_atomic(const char *path, const void *data, size_t len,
+                                       hearth_error *err)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    if (!tmp) return hearth_fail(err, HEARTH_ERR_NOMEM, "%s: out of memory", path);
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        hearth_status st = hearth_fail(err, HEARTH_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    const uint8_t *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            hearth_status st = hearth_fail(err, HEARTH_ERR_IO, "%s: write failed: %s", path,
+                                           n < 0 ? strerror(errno) : "no progress");
+            close(fd);
+            unlink(tmp);
+            free(tmp);
+            return st;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        hearth_status st = hearth_fail(err, HEARTH_ERR_IO, "%s: cannot finish writing: %s", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return st;
+    }
+    free(tmp);
+    return HEARTH_OK;
+}
+
+double hearth_time_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Physical cores, not hyper-threads: two threads on one core fight over the same FMA units
+ * and memory port, which slows decode. Reads sysfs topology; falls back to online CPUs. */
+int hearth_physical_cores(void)
+{
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (online < 1) online = 1;
+    int seen_ids[1024];
+    int n_seen = 0;
+    for (long cpu = 0; cpu < online && cpu < 1024; cpu++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%ld/topology/core_id", cpu);
+        FILE *f = fopen(path, "r");
+        if (!f) return (int)online;
+        int core = -1, pkg = 0;
+        if (fscanf(f, "%d", &core) != 1) core = -1;
+        fclose(f);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%ld/topology/physical_package_id", cpu);
+        f = fopen(path, "r");
+        if (f) {
+            if (fscanf(f, "%d", &pkg) != 1) pkg = 0;
+            fclose(f);
+        }
+        if (core < 0) return (int)online;
+        int id = pkg * 4096 + core, dup = 0;
+        for (int i = 0; i < n_seen; i++) dup |= seen_ids[i] == id;
+        if (!dup) seen_ids[n_seen++] = id;
+    }
+    return n_seen > 0 ? n_seen : (int)online;
+}

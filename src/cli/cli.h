@@ -1,0 +1,30 @@
+/*
+ * cli — the `hearth` command line. One file per subcommand (cmd_<name>.c), each a thin client
+ * of include/hearth.h. Conventions every command follows:
+ *   - `--help` prints man-page style usage to stdout and exits 0;
+ *   - errors print one line "hearth CMD: message" to stderr and exit 1 (usage errors exit 2);
+ *   - `--json` where a script would want the output; progress only when stderr is a TTY.
+ */
+#ifndef HEARTH_CLI_H
+#define HEARTH_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "hearth.h"
+
+typedef int (*cli_command_fn)(int argc, char **argv);
+
+/* The subcommands (argv[0] is the subcommand name). */
+/* (one declaration per subcommand; add yours here and a line in main.c's table) */
+
+/* Prints "hearth CMD: message" to stderr; returns 1 so callers can `return cli_fail(...)`. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, for a usage error: also points at --help; returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Strict number parsing for option values: whole string must parse and lie in [min, max]. */
+bool cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max, long *out);
+bool cli_parse_float(const char *cmd, const char *opt, const char *s, double min, double max, double *out);
+bool cli_stderr_is_tty(void);
+
+#endif

@@ -1,0 +1,70 @@
+/* cli_util.c — the CLI's one error path and strict option-value parsing. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static void vreport(const char *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "hearth%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int cli_fail(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(cmd, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(cmd, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "Try 'hearth %s --help'.\n", cmd ? cmd : "");
+    return 2;
+}
+
+bool cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || !*s || *end || errno) {
+        cli_usage_error(cmd, "%s expects an integer, got '%s'", opt, s ? s : "");
+        return false;
+    }
+    if (v < min || v > max) {
+        cli_usage_error(cmd, "%s must be between %ld and %ld, got %ld", opt, min, max, v);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_parse_float(const char *cmd, const char *opt, const char *s, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || !*s || *end || errno || !isfinite(v)) {
+        cli_usage_error(cmd, "%s expects a number, got '%s'", opt, s ? s : "");
+        return false;
+    }
+    if (v < min || v > max) {
+        cli_usage_error(cmd, "%s must be between %g and %g, got %g", opt, min, max, v);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_stderr_is_tty(void) { return isatty(2); }

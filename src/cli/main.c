@@ -1,0 +1,47 @@
+/* main.c — `hearth`: dispatches to one subcommand per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    cli_command_fn fn;
+    const char *summary;
+} commands[] = {
+    /* one line per subcommand, in the order `hearth --help` lists them */
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "hearth %s — local-first AI agent runtime\n\n"
+            "usage: hearth COMMAND [ARGS...]\n"
+            "       hearth COMMAND --help\n\n"
+            "commands:\n",
+            hearth_version());
+    for (size_t i = 0; commands[i].name; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\noptions:\n  --help       this text\n  --version    print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("hearth %s\n", hearth_version());
+        return 0;
+    }
+    for (size_t i = 0; commands[i].name; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "hearth: unknown command '%s'\nTry 'hearth --help'.\n", argv[1]);
+    return 2;
+}

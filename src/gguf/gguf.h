@@ -1,0 +1,121 @@
+/*
+ * gguf — reading (and writing) GGUF files, the model format of llama.cpp and Ollama.
+ *
+ * Reader contract: hearth_gguf_open maps the file and validates ALL of it before returning:
+ * magic, version (2 or 3), counts, every key and value (all 13 value types, nested arrays),
+ * string lengths, general.alignment, every tensor info (name, dims, type, offset), and that
+ * every tensor's bytes lie inside the file, aligned, without overlap or duplicate names.
+ * Arithmetic on sizes read from the file is overflow-checked. Any problem gives
+ * HEARTH_ERR_FORMAT with one line "PATH: FIELD: what was expected, what was found".
+ *
+ * Metadata (keys, strings, arrays) is copied into memory owned by the hearth_gguf, strings
+ * NUL-terminated, scalar arrays aligned; tensor data stays in the mapping (never copied).
+ */
+#ifndef HEARTH_GGUF_H
+#define HEARTH_GGUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "kernels/types.h"
+
+#define HEARTH_GGUF_MAGIC 0x46554747u /* "GGUF" little-endian */
+#define HEARTH_GGUF_DEFAULT_ALIGNMENT 32
+#define HEARTH_GGUF_MAX_DIMS 4
+
+typedef enum hearth_gguf_vtype {
+    HEARTH_GGUF_UINT8 = 0,
+    HEARTH_GGUF_INT8 = 1,
+    HEARTH_GGUF_UINT16 = 2,
+    HEARTH_GGUF_INT16 = 3,
+    HEARTH_GGUF_UINT32 = 4,
+    HEARTH_GGUF_INT32 = 5,
+    HEARTH_GGUF_FLOAT32 = 6,
+    HEARTH_GGUF_BOOL = 7,
+    HEARTH_GGUF_STRING = 8,
+    HEARTH_GGUF_ARRAY = 9,
+    HEARTH_GGUF_UINT64 = 10,
+    HEARTH_GGUF_INT64 = 11,
+    HEARTH_GGUF_FLOAT64 = 12,
+    HEARTH_GGUF_VTYPE_COUNT
+} hearth_gguf_vtype;
+
+typedef struct hearth_gguf_str {
+    const char *s; /* NUL-terminated copy; len is authoritative (may contain NUL bytes) */
+    uint64_t len;
+} hearth_gguf_str;
+
+typedef struct hearth_gguf_value hearth_gguf_value;
+struct hearth_gguf_value {
+    hearth_gguf_vtype type;
+    union {
+        uint64_t u64; /* UINT8/16/32/64 widened */
+        int64_t i64;  /* INT8/16/32/64 widened  */
+        double f64;   /* FLOAT32/64 widened     */
+        bool b;
+        hearth_gguf_str str;
+        struct {
+            hearth_gguf_vtype type;  /* element type                                       */
+            uint64_t n;              /* element count                                      */
+            const void *data;        /* scalar elements: aligned copy in the file's width   */
+            const hearth_gguf_str *strs;       /* STRING elements                          */
+            const hearth_gguf_value *items;    /* ARRAY elements (nested arrays)           */
+        } arr;
+    } v;
+};
+
+typedef struct hearth_gguf_kv {
+    hearth_gguf_str key;
+    hearth_gguf_value value;
+} hearth_gguf_kv;
+
+typedef struct hearth_gguf_tensor {
+    hearth_gguf_str name;
+    uint32_t n_dims;
+    int64_t ne[HEARTH_GGUF_MAX_DIMS]; /* elements per dim, ne[0] fastest; unused dims are 1 */
+    hearth_type type;
+    uint64_t offset;  /* from the start of the data section */
+    size_t size;      /* bytes */
+    const void *data; /* into the mapping */
+} hearth_gguf_tensor;
+
+typedef struct hearth_gguf hearth_gguf;
+
+/* Maps and validates a file. */
+hearth_status hearth_gguf_open(const char *path, hearth_gguf **out, hearth_error *err);
+/* Validates a buffer the caller keeps alive (tests, fuzzing); `name` is used in messages. */
+hearth_status hearth_gguf_parse(const void *data, size_t size, const char *name,
+                                hearth_gguf **out, hearth_error *err);
+void hearth_gguf_close(hearth_gguf *g);
+
+const char *hearth_gguf_path(const hearth_gguf *g);
+uint32_t hearth_gguf_version(const hearth_gguf *g);
+size_t hearth_gguf_alignment(const hearth_gguf *g);
+size_t hearth_gguf_file_size(const hearth_gguf *g);
+
+int64_t hearth_gguf_n_kv(const hearth_gguf *g);
+const hearth_gguf_kv *hearth_gguf_kv_at(const hearth_gguf *g, int64_t i);
+const hearth_gguf_value *hearth_gguf_get(const hearth_gguf *g, const char *key); /* NULL if absent */
+
+/* Typed getters. Missing key: HEARTH_ERR_NOT_FOUND; wrong type or value out of range:
+ * HEARTH_ERR_FORMAT naming the key, the expected and the found type. Integer getters accept
+ * any integer type whose value fits. */
+hearth_status hearth_gguf_get_u32(const hearth_gguf *g, const char *key, uint32_t *out, hearth_error *err);
+hearth_status hearth_gguf_get_i32(const hearth_gguf *g, const char *key, int32_t *out, hearth_error *err);
+hearth_status hearth_gguf_get_u64(const hearth_gguf *g, const char *key, uint64_t *out, hearth_error *err);
+hearth_status hearth_gguf_get_f32(const hearth_gguf *g, const char *key, float *out, hearth_error *err);
+hearth_status hearth_gguf_get_bool(const hearth_gguf *g, const char *key, bool *out, hearth_error *err);
+hearth_status hearth_gguf_get_str(const hearth_gguf *g, const char *key, const char **out, hearth_error *err);
+/* Array of a given element type; *n and *data (or strs for STRING) are filled. */
+hearth_status hearth_gguf_get_arr(const hearth_gguf *g, const char *key, hearth_gguf_vtype elem,
+                                  const hearth_gguf_value **out, hearth_error *err);
+
+int64_t hearth_gguf_n_tensors(const hearth_gguf *g);
+const hearth_gguf_tensor *hearth_gguf_tensor_at(const hearth_gguf *g, int64_t i);
+const hearth_gguf_tensor *hearth_gguf_find_tensor(const hearth_gguf *g, const char *name); /* NULL if absent */
+
+const char *hearth_gguf_vtype_name(hearth_gguf_vtype t);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * kernels — the CPU compute primitives, selected once at run time by CPUID.
+ *
+ * One table (hearth_kernels) per dispatch level: scalar (reference, always present), avx2
+ * (AVX2+FMA+F16C), avx512 (F/BW/VL + VNNI, BF16 where present). Every entry of a SIMD table
+ * computes the same thing as the scalar one (exactly for integer paths). HEARTH_CPU=
+ * scalar|avx2|avx512 forces a level (tests run every level the machine has).
+ *
+ * Weights of type T are multiplied with activations first converted to vec_dot_type[T]
+ * (Q8_0 for Q4_0/Q4_1/Q5_x/Q8_0, Q8_K for the k-quants, F32 for float weights), the way
+ * that keeps accuracy and lets the dot product run on integers.
+ */
+#ifndef HEARTH_KERNELS_H
+#define HEARTH_KERNELS_H
+
+#include <stdint.h>
+
+#include "kernels/types.h"
+
+typedef enum hearth_cpu_level {
+    HEARTH_CPU_SCALAR = 0,
+    HEARTH_CPU_AVX2 = 1,
+    HEARTH_CPU_AVX512 = 2,
+    HEARTH_CPU_LEVELS
+} hearth_cpu_level;
+
+typedef struct hearth_kernels {
+    const char *name;        /* "scalar", "avx2", "avx512" */
+    hearth_cpu_level level;
+    /* dst[0..n) = the n elements of a row of type T starting at src (n % block_size == 0) */
+    void (*to_float[HEARTH_TYPE_COUNT])(const void *src, float *dst, int64_t n);
+    /* Quantizes n floats into type T's blocks (used for activations, T = a vec_dot type). */
+    void (*from_float[HEARTH_TYPE_COUNT])(const float *src, void *dst, int64_t n);
+    /* *s = dot(weights row of type T, activations already in vec_dot_type[T]), n elements */
+    void (*vec_dot[HEARTH_TYPE_COUNT])(int64_t n, float *s, const void *w, const void *a);
+    hearth_type vec_dot_type[HEARTH_TYPE_COUNT];
+} hearth_kernels;
+
+/* The best level this CPU supports, or the one HEARTH_CPU names (an unknown or unsupported
+ * HEARTH_CPU value falls back to the best level with a warning). */
+const hearth_kernels *hearth_kernels_get(void);
+/* A given level, or NULL if this CPU cannot run it. */
+const hearth_kernels *hearth_kernels_at(hearth_cpu_level level);
+bool hearth_type_supported(hearth_type t); /* has to_float and vec_dot */
+
+/* Reference quantization of weights (for `hearth synth` and tests): n_rows rows of n_per_row
+ * floats into type T. Returns bytes written, 0 if T cannot be produced or n_per_row is not a
+ * multiple of T's block size. Deterministic: the same floats give the same bytes. */
+size_t hearth_quantize(hearth_type t, const float *src, void *dst, int64_t n_rows, int64_t n_per_row);
+
+/* ---- threads ----------------------------------------------------------------------------- */
+/* A fixed set of worker threads that spin briefly then sleep between jobs, so the many small
+ * jobs of single-token decode cost little to hand out. */
+typedef struct hearth_threadpool hearth_threadpool;
+hearth_threadpool *hearth_threadpool_new(int n_threads); /* n_threads includes the caller */
+void hearth_threadpool_free(hearth_threadpool *tp);
+int hearth_threadpool_size(const hearth_threadpool *tp);
+/* Runs fn(arg, ith, nth) for ith = 0..nth-1 (the caller runs ith 0) and waits for all. */
+void hearth_threadpool_run(hearth_threadpool *tp, void (*fn)(void *arg, int ith, int nth), void *arg);
+
+/* ---- matrix multiplication -------------------------------------------------------------- */
+/* A weight matrix as stored in GGUF: `rows` rows of `cols` elements of `type`, row-major,
+ * rows hearth_row_size(type, cols) bytes apart. */
+typedef struct hearth_matrix {
+    hearth_type type;
+    int64_t rows, cols;
+    const void *data;
+} hearth_matrix;
+
+/* Reusable scratch for activation quantization; grows as needed, freed by the owner. */
+typedef struct hearth_matmul_scratch {
+    void *buf;
+    size_t cap;
+} hearth_matmul_scratch;
+void hearth_matmul_scratch_free(hearth_matmul_scratch *s);
+
+/* Y[t][r] = sum_c W[r][c] * X[t][c] for t < n_tok, r < W->rows.
+ * X is n_tok x W->cols floats (row stride W->cols), Y is n_tok x W->rows (row stride W->rows).
+ * n_tok == 1 is the decode mat-vec; larger n_tok is batched prefill (tiled GEMM). */
+void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_matrix *W,
+                   const float *X, int64_t n_tok, float *Y, hearth_matmul_scratch *scratch);
+
+#endif
