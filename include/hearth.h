@@ -46,6 +46,8 @@ typedef struct hearth_error {
 
 HEARTH_API const char *hearth_status_name(hearth_status status);
 HEARTH_API const char *hearth_version(void);
+/* Threads a context uses when n_threads is 0: the number of physical cores. */
+HEARTH_API int32_t hearth_default_threads(void);
 
 /* Logging. Library code never prints; it calls this callback (default: warnings and errors
  * to stderr). Pass NULL to silence everything. */
@@ -99,6 +101,8 @@ typedef struct hearth_model_info {
     const char *tokenizer;    /* tokenizer.ggml.model: "llama", "gpt2", "bert", ...        */
     const char *pre;          /* tokenizer.ggml.pre, or ""                                 */
     const char *chat_template;/* tokenizer.chat_template, or NULL                          */
+    uint64_t weight_bytes_per_token; /* weight bytes one decode step reads (all matrices
+                                        except embedding lookups): the bandwidth bound      */
 } hearth_model_info;
 
 HEARTH_API void hearth_model_get_info(const hearth_model *model, hearth_model_info *info);
