@@ -24,6 +24,27 @@ typedef enum hearth_cpu_level {
     HEARTH_CPU_LEVELS
 } hearth_cpu_level;
 
+/* Small float vector operations the model needs (see the hearth_vec_* wrappers below). */
+typedef struct hearth_vec_ops {
+    float (*dot_f32)(const float *a, const float *b, int64_t n);
+    float (*dot_f16)(const hearth_f16 *a, const float *b, int64_t n);
+    void (*axpy)(float *y, float a, const float *x, int64_t n);
+    void (*axpy_f16)(float *y, float a, const hearth_f16 *x, int64_t n);
+    void (*scale)(float *y, float s, int64_t n);
+    void (*add)(float *y, const float *a, const float *b, int64_t n);
+    void (*mul)(float *y, const float *a, const float *b, int64_t n);
+    void (*f32_to_f16)(hearth_f16 *dst, const float *src, int64_t n);
+    void (*f16_to_f32)(float *dst, const hearth_f16 *src, int64_t n);
+    void (*rmsnorm)(float *y, const float *x, const float *w, int64_t n, float eps);
+    void (*layernorm)(float *y, const float *x, const float *w, const float *b, int64_t n,
+                      float eps);
+    float (*softmax)(float *x, int64_t n);
+    void (*silu)(float *y, const float *x, int64_t n);
+    void (*swiglu)(float *y, const float *gate, const float *up, int64_t n);
+    void (*gelu)(float *y, const float *x, int64_t n);
+    float (*max)(const float *x, int64_t n);
+} hearth_vec_ops;
+
 typedef struct hearth_kernels {
     const char *name;        /* "scalar", "avx2", "avx512" */
     hearth_cpu_level level;
@@ -34,6 +55,15 @@ typedef struct hearth_kernels {
     /* *s = dot(weights row of type T, activations already in vec_dot_type[T]), n elements */
     void (*vec_dot[HEARTH_TYPE_COUNT])(int64_t n, float *s, const void *w, const void *a);
     hearth_type vec_dot_type[HEARTH_TYPE_COUNT];
+    /* Tiled dot products for batched prefill: y[t * ldy + r] = dot(weight row r, activation
+     * row t) for r < nr, t < nt. Weight rows are w_stride bytes apart, activation rows (already
+     * in vec_dot_type[T]) a_stride bytes apart. Loads each weight block once for several
+     * tokens. Equals vec_dot per (r, t) within float rounding (the summation order may
+     * differ). Every supported type has one (the scalar entry loops vec_dot). */
+    void (*gemm[HEARTH_TYPE_COUNT])(int64_t n, float *y, int64_t ldy, const void *w,
+                                    size_t w_stride, int nr, const void *a, size_t a_stride,
+                                    int nt);
+    hearth_vec_ops vec;
 } hearth_kernels;
 
 /* The best level this CPU supports, or the one HEARTH_CPU names (an unknown or unsupported
@@ -79,5 +109,38 @@ void hearth_matmul_scratch_free(hearth_matmul_scratch *s);
  * n_tok == 1 is the decode mat-vec; larger n_tok is batched prefill (tiled GEMM). */
 void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_matrix *W,
                    const float *X, int64_t n_tok, float *Y, hearth_matmul_scratch *scratch);
+
+/* ---- vector operations (dispatched through hearth_kernels_get()) ------------------------
+ * y may alias x (or a/gate) in every operation below. n may be any length >= 0. */
+/* sum a[i] * b[i] */
+float hearth_vec_dot_f32(const float *a, const float *b, int64_t n);
+/* sum f16(a[i]) * b[i]: an F16 K-cache row against an f32 query */
+float hearth_vec_dot_f16(const hearth_f16 *a, const float *b, int64_t n);
+/* y[i] += a * x[i] */
+void hearth_vec_axpy(float *y, float a, const float *x, int64_t n);
+/* y[i] += a * f16(x[i]): V-cache accumulation */
+void hearth_vec_axpy_f16(float *y, float a, const hearth_f16 *x, int64_t n);
+/* y[i] *= s */
+void hearth_vec_scale(float *y, float s, int64_t n);
+/* y[i] = a[i] + b[i];  y[i] = a[i] * b[i] */
+void hearth_vec_add(float *y, const float *a, const float *b, int64_t n);
+void hearth_vec_mul(float *y, const float *a, const float *b, int64_t n);
+/* row conversions (round to nearest even) */
+void hearth_vec_f32_to_f16(hearth_f16 *dst, const float *src, int64_t n);
+void hearth_vec_f16_to_f32(float *dst, const hearth_f16 *src, int64_t n);
+/* y = x / sqrt(mean(x^2) + eps) * w   (w may be NULL: no scale) */
+void hearth_vec_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps);
+/* y = (x - mean) / sqrt(var + eps) * w + b   (w, b may be NULL) */
+void hearth_vec_layernorm(float *y, const float *x, const float *w, const float *b, int64_t n,
+                          float eps);
+/* x = softmax(x) in place (-INFINITY entries become 0); returns the sum of exp(x - max)
+ * before normalization (useful for log-sum-exp: logsumexp = max + log(sum)). */
+float hearth_vec_softmax(float *x, int64_t n);
+/* y = x * sigmoid(x);  y = silu(gate) * up;  y = gelu(x) with the tanh approximation */
+void hearth_vec_silu(float *y, const float *x, int64_t n);
+void hearth_vec_swiglu(float *y, const float *gate, const float *up, int64_t n);
+void hearth_vec_gelu(float *y, const float *x, int64_t n);
+/* max x[i] (-INFINITY for n == 0) */
+float hearth_vec_max(const float *x, int64_t n);
 
 #endif
