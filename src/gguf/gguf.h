@@ -94,6 +94,7 @@ const char *hearth_gguf_path(const hearth_gguf *g);
 uint32_t hearth_gguf_version(const hearth_gguf *g);
 size_t hearth_gguf_alignment(const hearth_gguf *g);
 size_t hearth_gguf_file_size(const hearth_gguf *g);
+size_t hearth_gguf_data_offset(const hearth_gguf *g); /* file offset of the (aligned) data section */
 
 int64_t hearth_gguf_n_kv(const hearth_gguf *g);
 const hearth_gguf_kv *hearth_gguf_kv_at(const hearth_gguf *g, int64_t i);
