@@ -210,6 +210,15 @@ HEARTH_API void hearth_kv_clear(hearth_context *ctx);
 
 #define HEARTH_MAX_TOP_LOGPROBS 20
 
+/* The sampler's fixed order (docs/sampling.md): repetition/presence/frequency penalties ->
+ * logit bias -> grammar mask -> top-k -> top-p -> min-p -> typical-p -> temperature -> draw
+ * with hearth's own PRNG (xoshiro256**, seeded by `seed`): same seed and settings, same tokens
+ * on any machine and thread count. temperature 0 = argmax after penalties, bias and grammar. */
+typedef struct hearth_logit_bias {
+    hearth_token token;
+    float bias;              /* added to the logit; -INFINITY bans the token                 */
+} hearth_logit_bias;
+
 typedef struct hearth_sampler_params {
     float temperature;       /* 0 = greedy (argmax)                                          */
     int32_t top_k;           /* 0 = off                                                      */
@@ -222,6 +231,8 @@ typedef struct hearth_sampler_params {
     int32_t penalty_last_n;  /* tokens of history the penalties look at                      */
     uint64_t seed;
     int32_t n_logprobs;      /* top alternatives to report per token, <= 20                  */
+    const hearth_logit_bias *logit_bias; /* copied by hearth_sampler_new                     */
+    int32_t n_logit_bias;
 } hearth_sampler_params;
 
 typedef struct hearth_token_logprob {
@@ -246,10 +257,128 @@ HEARTH_API hearth_sampler *hearth_sampler_new(const hearth_model *model,
                                               const hearth_sampler_params *params,
                                               hearth_error *err);
 HEARTH_API void hearth_sampler_free(hearth_sampler *sampler);
-/* Samples the next token from n_vocab logits and records it in the sampler's history. */
+/* Samples the next token from n_vocab logits and records it in the sampler's history (and
+ * advances its grammar). Returns HEARTH_TOKEN_NULL when no token is allowed (the grammar
+ * forbids every continuation, or the token budget cannot finish the value):
+ * hearth_sampler_error() says why. out may be NULL. */
 HEARTH_API hearth_token hearth_sampler_sample(hearth_sampler *sampler, const float *logits,
                                               hearth_sample *out);
+/* Forgets history, grammar progress and budget; re-seeds the PRNG with params.seed. */
 HEARTH_API void hearth_sampler_reset(hearth_sampler *sampler);
+/* Adds a token to the penalty history without sampling it (e.g. the prompt's tokens). */
+HEARTH_API void hearth_sampler_accept(hearth_sampler *sampler, hearth_token token);
+HEARTH_API const char *hearth_sampler_error(const hearth_sampler *sampler);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Structured output: grammars (GBNF, JSON Schema) that constrain sampling                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A compiled grammar plus its token masks for one model's vocabulary. Several samplers on one
+ * thread may share it (each keeps its own position in it); it must outlive them. */
+typedef struct hearth_grammar hearth_grammar;
+
+/* GBNF text (llama.cpp's syntax); root_rule NULL = "root". Errors name line:column. */
+HEARTH_API hearth_grammar *hearth_grammar_new(const hearth_model *model, const char *gbnf,
+                                              const char *root_rule, hearth_error *err);
+/* A JSON Schema (text); NULL or "" = any JSON object (`--format json`). */
+HEARTH_API hearth_grammar *hearth_grammar_new_json_schema(const hearth_model *model,
+                                                          const char *schema, hearth_error *err);
+HEARTH_API void hearth_grammar_free(hearth_grammar *grammar);
+/* The GBNF a JSON Schema compiles to (malloc'd; free() it), or NULL and err. */
+HEARTH_API char *hearth_json_schema_to_gbnf(const char *schema, hearth_error *err);
+/* Attach (or with NULL detach) a grammar; the sampler starts at the grammar's beginning. */
+HEARTH_API hearth_status hearth_sampler_set_grammar(hearth_sampler *sampler,
+                                                    hearth_grammar *grammar, hearth_error *err);
+/* Tokens the sampler may still produce (<= 0: unlimited). With a grammar, only tokens after
+ * which the value can still be finished within the budget are allowed. */
+HEARTH_API void hearth_sampler_set_budget(hearth_sampler *sampler, int32_t tokens_left);
+/* True when the grammar has matched a complete value and nothing else may follow. */
+HEARTH_API bool hearth_sampler_grammar_done(const hearth_sampler *sampler);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Confidence and test-time scaling (docs/confidence.md)                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+#define HEARTH_CONFIDENCE_THRESHOLD 0.7f
+
+typedef struct hearth_confidence {
+    int32_t n_tokens;
+    float mean_logprob;   /* mean chosen-token logprob (nats)                                 */
+    float min_prob;       /* smallest chosen-token probability                                */
+    float mean_entropy;   /* mean entropy of the full next-token distributions (nats)         */
+    float seq_logprob;    /* sum of chosen-token logprobs; sequence probability = exp(this)   */
+    float agreement;      /* share of N samples agreeing with the answer; -1 when N = 1      */
+    float score;          /* the combined score in [0,1]                                      */
+} hearth_confidence;
+
+/* Fills out from one generation's per-token samples; agreement < 0 when there was one sample. */
+HEARTH_API void hearth_confidence_compute(const hearth_sample *samples, int32_t n,
+                                          float agreement, hearth_confidence *out);
+/* Canonical form of an answer for voting: JSON canonicalized (sorted keys, compact), numbers
+ * in one spelling, otherwise trimmed, spaces collapsed, lower-cased, trailing '.' dropped.
+ * Returns a malloc'd NUL-terminated string (free() it), or NULL when out of memory. */
+HEARTH_API char *hearth_answer_normalize(const char *text, size_t len);
+/* Majority vote over normalized answers. Returns the index of the first answer of the winning
+ * group (ties: the group whose members have the highest total score, then the earliest);
+ * scores may be NULL. *agreement = winners / n. -1 when n <= 0. */
+HEARTH_API int32_t hearth_vote(const char *const *answers, const float *scores, int32_t n,
+                               float *agreement);
+/* Index of the generation with the highest mean token logprob (best-of-N). */
+HEARTH_API int32_t hearth_best_of_n(const hearth_confidence *conf, int32_t n);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Generation loop                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum hearth_stop_reason {
+    HEARTH_STOP_EOG = 0,    /* the model ended its turn                                       */
+    HEARTH_STOP_GRAMMAR,    /* the grammar's value is complete                                */
+    HEARTH_STOP_STRING,     /* a stop string appeared (it is not part of the text)            */
+    HEARTH_STOP_MAX_TOKENS, /* max_tokens reached                                             */
+    HEARTH_STOP_CALLBACK    /* on_token returned false                                        */
+} hearth_stop_reason;
+
+/* Called once per produced token with the bytes it added to the visible text (stop-string
+ * candidates are held back until they are known not to be one). Return false to stop. */
+typedef bool (*hearth_token_fn)(const hearth_sample *sample, const char *piece, int32_t len,
+                                void *user);
+
+typedef struct hearth_generate_params {
+    int32_t max_tokens;        /* 0 = until the context is full                               */
+    const char *const *stop;   /* stop strings                                                */
+    int32_t n_stop;
+    int32_t n_samples;         /* hearth_generate_n: parallel sequences (seq 0..n-1), 0 = 1   */
+    hearth_token_fn on_token;  /* may be NULL; for hearth_generate_n it gets sequence 0 only  */
+    void *user;
+} hearth_generate_params;
+
+typedef struct hearth_generation {
+    char *text;                /* NUL-terminated visible text (stop string removed)            */
+    size_t len;
+    hearth_token *tokens;
+    hearth_sample *samples;    /* one per token                                                */
+    int32_t n_tokens;
+    hearth_stop_reason stop;
+    hearth_confidence confidence;
+} hearth_generation;
+
+/* Decodes the prompt into sequence 0 (continuing what the context holds) and samples until EOG,
+ * grammar completion, a stop string, max_tokens or the callback says stop. */
+HEARTH_API hearth_status hearth_generate(hearth_context *ctx, hearth_sampler *sampler,
+                                         const hearth_token *prompt, int32_t n_prompt,
+                                         const hearth_generate_params *params,
+                                         hearth_generation *out, hearth_error *err);
+/* N samples of one prompt: the prompt is decoded once into sequence 0 and shared with
+ * sequences 1..N-1 (hearth_seq_copy); all N decode as one batch per step. samplers[i] drives
+ * sequence i (give each its own seed). Needs n_seq_max >= N. Fills outs[0..N-1], sets each
+ * confidence.agreement from a vote over the normalized texts, and returns the winner's index
+ * in *winner (may be NULL). */
+HEARTH_API hearth_status hearth_generate_n(hearth_context *ctx, hearth_sampler *const *samplers,
+                                           const hearth_token *prompt, int32_t n_prompt,
+                                           const hearth_generate_params *params,
+                                           hearth_generation *outs, int32_t *winner,
+                                           hearth_error *err);
+HEARTH_API void hearth_generation_free(hearth_generation *gen);
 
 #ifdef __cplusplus
 }
