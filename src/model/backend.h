@@ -16,6 +16,9 @@
  *     passed as plain arrays; a device backend copies what it needs.
  *   - The KV cache of a layer lives on that layer's backend, in the cache type chosen at
  *     context creation (F32, F16, Q8_0), one row of n_embd_kv values per cell.
+ *   - A model holds one instance per device kind for its weights; each context creates its
+ *     own instance of the same kind (own threads/streams, buffers). Weight handles are valid
+ *     in every instance of the same kind, so contexts on different threads share weights.
  */
 #ifndef HEARTH_MODEL_BACKEND_H
 #define HEARTH_MODEL_BACKEND_H
@@ -110,6 +113,12 @@ typedef struct hearth_backend_ops {
     void (*gelu)(hearth_backend *be, hearth_buffer *x, int64_t n);
     /* softmax over each row of n, in place */
     void (*softmax)(hearth_backend *be, hearth_buffer *x, int64_t rows, int64_t n);
+
+    /* Sizes the instance's scratch for batches of up to n_tok tokens attending to up to
+     * max_kv cells with heads of head_dim (called at context creation, so the operations
+     * below never allocate). */
+    hearth_status (*reserve)(hearth_backend *be, int32_t n_tok, int32_t max_kv, int32_t head_dim,
+                             hearth_error *err);
 
     /* ---- KV cache and attention ---------------------------------------------------------- */
     /* Allocates one layer's cache: n_cells rows of n_embd_kv values of type kv (F32/F16/Q8_0). */

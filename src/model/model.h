@@ -58,6 +58,7 @@ typedef struct hearth_hparams {
     float rope_freq_base;  /* rope.freq_base, default 10000                               */
     float rope_freq_scale; /* 1 / rope.scaling.factor for linear scaling, else 1          */
     int32_t n_ctx_orig;    /* rope.scaling.original_context_length, default n_ctx_train   */
+    int32_t n_swa;         /* attention.sliding_window: attend to the last n_swa positions; 0 = all */
     hearth_rope_scaling rope_scaling;
     hearth_rope_mode rope_mode;
     bool causal;           /* decoder (true) or encoder (bert: false)                     */
@@ -98,9 +99,13 @@ typedef struct hearth_ubatch {
     const int32_t *seq;      /* sequence id                                                */
     const int32_t *cell;     /* KV cell each token is stored in                            */
     int32_t n_out;           /* tokens whose logits are kept                               */
-    const int32_t *out_rows; /* their indices in the batch, ascending                      */
+    int32_t *out_rows;       /* their indices in the batch, ascending                      */
+    int32_t out_base;        /* first row of ctx->logits this slice writes                 */
     hearth_attn_batch attn;  /* per-token visible KV range                                 */
 } hearth_ubatch;
+
+/* Rows of logits computed per output matmul (bounds the logits buffer for big vocabularies). */
+#define HEARTH_OUT_CHUNK 16
 
 typedef struct hearth_arch_ops {
     hearth_arch arch;
@@ -162,10 +167,15 @@ struct hearth_context {
     /* host-side per-batch arrays (sized n_batch), reused across calls */
     int32_t *pos, *seq, *cell, *out_rows, *cell0, *n_kv;
     hearth_token *tok;
+    int32_t *run_len, *seen;      /* [n_seq] scratch for batch validation                      */
 
-    float *logits;                /* [n_outputs][n_vocab]                                      */
+    float *logits;                /* [n_outputs][n_vocab], grown when a batch needs more rows  */
+    size_t logits_cap;            /* floats                                                    */
     int32_t n_outputs;
-    int32_t *out_index;           /* [n_batch] batch index -> logits row, -1 if none           */
+    int32_t *out_index;           /* [n_batch_tokens] batch index -> logits row, -1 if none    */
+    int32_t out_index_cap;
+    int32_t n_batch_tokens;       /* tokens in the last hearth_decode batch                    */
+    int32_t chunk_rows[HEARTH_OUT_CHUNK];
     float *embd;                  /* embedding models: [n_seq][n_embd] (bert.c fills it)       */
     int32_t n_embd_out;           /* rows of embd that are valid                               */
 };
@@ -178,7 +188,12 @@ struct hearth_context {
 hearth_status hearth_model_bind(hearth_model *m, hearth_weight *w, bool required, int64_t cols,
                                 int64_t rows, hearth_error *err, const char *fmt, ...)
     HEARTH_PRINTF(7, 8);
-/* Binds rows [row0, row0 + rows) of an already-bound weight as its own weight (fused QKV or
+/* Same checks, but only fills w->m (no backend handle): for tensors that are split into
+ * views (fused QKV) or read once at load (rope_freqs). */
+hearth_status hearth_model_tensor(hearth_model *m, hearth_weight *w, bool required, int64_t cols,
+                                  int64_t rows, hearth_error *err, const char *fmt, ...)
+    HEARTH_PRINTF(7, 8);
+/* Binds rows [row0, row0 + rows) of a found weight as its own weight (fused QKV or
  * gate/up halves: rows are contiguous, so this is a view, not a copy). */
 hearth_status hearth_model_bind_rows(hearth_model *m, hearth_weight *out, const hearth_weight *src,
                                      int64_t row0, int64_t rows, hearth_error *err);

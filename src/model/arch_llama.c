@@ -1,0 +1,207 @@
+/*
+ * arch_llama.c — hyperparameters and tensors of the llama family: llama, qwen2 (QKV bias),
+ * qwen3 (per-head Q/K RMSNorm), phi3 (fused QKV and gate/up). All share one forward pass
+ * (forward.c); what differs is which tensors exist and how RoPE pairs dimensions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+
+hearth_status hearth_llama_forward(hearth_context *ctx, const hearth_ubatch *ub, hearth_error *err);
+
+static hearth_status check_positive(hearth_model *m, const char *what, int64_t v, hearth_error *err)
+{
+    if (v <= 0 || v > (1 << 24))
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: '%s.%s' must be between 1 and %d, found %lld",
+                           m->path, m->ops->name, what, 1 << 24, (long long)v);
+    return HEARTH_OK;
+}
+
+static hearth_status rope_scaling(hearth_model *m, hearth_error *err)
+{
+    hearth_hparams *hp = &m->hp;
+    char key[128];
+    snprintf(key, sizeof key, "%s.rope.scaling.type", m->ops->name);
+    const char *type = "none";
+    if (hearth_gguf_get(m->gguf, key)) {
+        hearth_status st = hearth_gguf_get_str(m->gguf, key, &type, err);
+        if (st) return st;
+    }
+    float factor = 0;
+    hearth_status st = hearth_model_hp_f32(m, "rope.scaling.factor", false, 0.0f, &factor, err);
+    if (!st) st = hearth_model_hp_i32(m, "rope.scaling.original_context_length", false, hp->n_ctx_train,
+                                      &hp->n_ctx_orig, err);
+    if (st) return st;
+    hp->rope_freq_scale = 1.0f;
+    if (!strcmp(type, "none")) {
+        hp->rope_scaling = HEARTH_ROPE_SCALING_NONE;
+    } else if (!strcmp(type, "linear")) {
+        hp->rope_scaling = HEARTH_ROPE_SCALING_LINEAR;
+        if (factor < 0 || factor > 1e6)
+            return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: '%s.rope.scaling.factor' out of range: %g",
+                               m->path, m->ops->name, (double)factor);
+        if (factor > 0) hp->rope_freq_scale = 1.0f / factor;
+    } else if (!strcmp(type, "yarn")) {
+        /* YaRN changes the angles and the attention temperature; not implemented yet. A model
+         * whose factor is 1 (or unset) behaves as unscaled within its original context. */
+        if (factor > 1.0f)
+            return hearth_fail(err, HEARTH_ERR_UNSUPPORTED,
+                               "%s: rope scaling 'yarn' (factor %g) is not supported yet", m->path,
+                               (double)factor);
+        hp->rope_scaling = HEARTH_ROPE_SCALING_NONE;
+    } else {
+        return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: '%s' = '%s' is not supported (none, linear)",
+                           m->path, key, type);
+    }
+    return HEARTH_OK;
+}
+
+static hearth_status load_hparams(hearth_model *m, hearth_error *err)
+{
+    hearth_hparams *hp = &m->hp;
+    hearth_status st;
+    if ((st = hearth_model_hp_i32(m, "context_length", true, 0, &hp->n_ctx_train, err)) ||
+        (st = hearth_model_hp_i32(m, "embedding_length", true, 0, &hp->n_embd, err)) ||
+        (st = hearth_model_hp_i32(m, "block_count", true, 0, &hp->n_layer, err)) ||
+        (st = hearth_model_hp_i32(m, "feed_forward_length", true, 0, &hp->n_ff, err)) ||
+        (st = hearth_model_hp_i32(m, "attention.head_count", true, 0, &hp->n_head, err)))
+        return st;
+    if ((st = check_positive(m, "context_length", hp->n_ctx_train, err)) ||
+        (st = check_positive(m, "embedding_length", hp->n_embd, err)) ||
+        (st = check_positive(m, "block_count", hp->n_layer, err)) ||
+        (st = check_positive(m, "feed_forward_length", hp->n_ff, err)) ||
+        (st = check_positive(m, "attention.head_count", hp->n_head, err)))
+        return st;
+    if ((st = hearth_model_hp_i32(m, "attention.head_count_kv", false, hp->n_head, &hp->n_head_kv, err)) ||
+        (st = hearth_model_hp_i32(m, "attention.key_length", false, hp->n_embd / hp->n_head, &hp->head_dim, err)))
+        return st;
+    if ((st = hearth_model_hp_i32(m, "attention.value_length", false, hp->head_dim, &hp->head_dim_v, err)) ||
+        (st = hearth_model_hp_i32(m, "rope.dimension_count", false, hp->head_dim, &hp->n_rot, err)) ||
+        (st = hearth_model_hp_f32(m, "rope.freq_base", false, 10000.0f, &hp->rope_freq_base, err)) ||
+        (st = hearth_model_hp_f32(m, "attention.layer_norm_rms_epsilon", true, 0, &hp->norm_eps, err)) ||
+        (st = hearth_model_hp_i32(m, "attention.sliding_window", false, 0, &hp->n_swa, err)))
+        return st;
+    if ((st = check_positive(m, "attention.head_count_kv", hp->n_head_kv, err)) ||
+        (st = check_positive(m, "attention.key_length", hp->head_dim, err)) ||
+        (st = check_positive(m, "rope.dimension_count", hp->n_rot, err)))
+        return st;
+    if (hp->n_head % hp->n_head_kv)
+        return hearth_fail(err, HEARTH_ERR_FORMAT,
+                           "%s: '%s.attention.head_count' (%d) must be a multiple of head_count_kv (%d)",
+                           m->path, m->ops->name, hp->n_head, hp->n_head_kv);
+    if (hp->head_dim_v != hp->head_dim)
+        return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: key_length %d != value_length %d is not supported",
+                           m->path, hp->head_dim, hp->head_dim_v);
+    if (hp->n_rot > hp->head_dim || hp->n_rot % 2)
+        return hearth_fail(err, HEARTH_ERR_FORMAT,
+                           "%s: '%s.rope.dimension_count' must be even and <= the head size %d, found %d",
+                           m->path, m->ops->name, hp->head_dim, hp->n_rot);
+    if (!(hp->rope_freq_base > 0) || !(hp->norm_eps >= 0) || hp->norm_eps > 1)
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: rope.freq_base (%g) or layer_norm_rms_epsilon (%g) out of range",
+                           m->path, (double)hp->rope_freq_base, (double)hp->norm_eps);
+    if (hp->n_swa < 0) hp->n_swa = 0;
+    hp->causal = true;
+    /* llama rotates adjacent pairs; the others were converted from NeoX-style checkpoints */
+    hp->rope_mode = m->ops->arch == HEARTH_ARCH_LLAMA ? HEARTH_ROPE_NORM : HEARTH_ROPE_NEOX;
+    return rope_scaling(m, err);
+}
+
+static hearth_status load_layer(hearth_model *m, int il, hearth_error *err)
+{
+    const hearth_hparams *hp = &m->hp;
+    hearth_layer *L = &m->layers[il];
+    hearth_arch arch = m->ops->arch;
+    int64_t e = hp->n_embd, q = (int64_t)hp->n_head * hp->head_dim, kv = (int64_t)hp->n_head_kv * hp->head_dim;
+    hearth_status st;
+    L->be = m->cpu;
+#define BIND(w, req, cols, rows, name) \
+    if ((st = hearth_model_bind(m, &L->w, req, cols, rows, err, "blk.%d." name, il))) return st
+    BIND(attn_norm, true, e, 1, "attn_norm.weight");
+    hearth_weight qkv;
+    if ((st = hearth_model_tensor(m, &qkv, false, e, q + 2 * kv, err, "blk.%d.attn_qkv.weight", il))) return st;
+    if (qkv.m.data && arch == HEARTH_ARCH_PHI3) {
+        /* fused [Q; K; V] rows: three views, no copy */
+        if ((st = hearth_model_bind_rows(m, &L->wq, &qkv, 0, q, err)) ||
+            (st = hearth_model_bind_rows(m, &L->wk, &qkv, q, kv, err)) ||
+            (st = hearth_model_bind_rows(m, &L->wv, &qkv, q + kv, kv, err)))
+            return st;
+    } else {
+        BIND(wq, true, e, q, "attn_q.weight");
+        BIND(wk, true, e, kv, "attn_k.weight");
+        BIND(wv, true, e, kv, "attn_v.weight");
+    }
+    BIND(wo, true, q, e, "attn_output.weight");
+    bool need_bias = arch == HEARTH_ARCH_QWEN2;
+    BIND(bq, need_bias, q, 1, "attn_q.bias");
+    BIND(bk, need_bias, kv, 1, "attn_k.bias");
+    BIND(bv, need_bias, kv, 1, "attn_v.bias");
+    BIND(bo, false, e, 1, "attn_output.bias");
+    bool qk_norm = arch == HEARTH_ARCH_QWEN3;
+    BIND(q_norm, qk_norm, hp->head_dim, 1, "attn_q_norm.weight");
+    BIND(k_norm, qk_norm, hp->head_dim, 1, "attn_k_norm.weight");
+    BIND(ffn_norm, true, e, 1, "ffn_norm.weight");
+    if (arch == HEARTH_ARCH_PHI3) {
+        /* phi3's ffn_up holds [gate; up]: the first n_ff rows go through SiLU */
+        hearth_weight up;
+        if ((st = hearth_model_tensor(m, &up, true, e, 2 * (int64_t)hp->n_ff, err, "blk.%d.ffn_up.weight", il)) ||
+            (st = hearth_model_bind_rows(m, &L->ffn_gate, &up, 0, hp->n_ff, err)) ||
+            (st = hearth_model_bind_rows(m, &L->ffn_up, &up, hp->n_ff, hp->n_ff, err)))
+            return st;
+    } else {
+        BIND(ffn_gate, true, e, hp->n_ff, "ffn_gate.weight");
+        BIND(ffn_up, true, e, hp->n_ff, "ffn_up.weight");
+    }
+    BIND(ffn_down, true, hp->n_ff, e, "ffn_down.weight");
+#undef BIND
+    return HEARTH_OK;
+}
+
+static hearth_status load_llama(hearth_model *m, hearth_error *err)
+{
+    hearth_hparams *hp = &m->hp;
+    hearth_status st = load_hparams(m, err);
+    if (st) return st;
+    const hearth_gguf_tensor *te = hearth_gguf_find_tensor(m->gguf, "token_embd.weight");
+    if (!te)
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: missing tensor 'token_embd.weight'", m->path);
+    hp->n_vocab = (int32_t)HEARTH_MIN(te->ne[1], (int64_t)INT32_MAX);
+    if ((st = hearth_model_bind(m, &m->tok_embd, true, hp->n_embd, hp->n_vocab, err, "token_embd.weight")) ||
+        (st = hearth_model_bind(m, &m->out_norm, true, hp->n_embd, 1, err, "output_norm.weight")) ||
+        (st = hearth_model_bind(m, &m->output, false, hp->n_embd, hp->n_vocab, err, "output.weight")))
+        return st;
+    if (!m->output.m.data) {
+        m->output = m->tok_embd; /* tied: the same handle, bound (and freed) once */
+        m->tied_output = true;
+    }
+    if (hearth_gguf_find_tensor(m->gguf, "rope_factors_long.weight"))
+        return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: LongRoPE (rope_factors_long/short) is not supported yet",
+                           m->path);
+    hearth_weight rf;
+    if ((st = hearth_model_tensor(m, &rf, false, hp->n_rot / 2, 1, err, "rope_freqs.weight"))) return st;
+    if (rf.m.data && !m->kernels->to_float[rf.m.type])
+        return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: tensor 'rope_freqs.weight' has unsupported type %s",
+                           m->path, hearth_type_name(rf.m.type));
+    if (rf.m.data) {
+        m->rope_freqs = malloc((size_t)(hp->n_rot / 2) * sizeof(float));
+        if (!m->rope_freqs) return hearth_fail(err, HEARTH_ERR_NOMEM, "%s: out of memory", m->path);
+        m->kernels->to_float[rf.m.type](rf.m.data, m->rope_freqs, hp->n_rot / 2);
+        for (int i = 0; i < hp->n_rot / 2; i++)
+            if (!(m->rope_freqs[i] > 0))
+                return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: tensor 'rope_freqs.weight': factor %d is %g, expected > 0",
+                                   m->path, i, (double)m->rope_freqs[i]);
+    }
+    m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
+    if (!m->layers) return hearth_fail(err, HEARTH_ERR_NOMEM, "%s: out of memory", m->path);
+    for (int il = 0; il < hp->n_layer; il++)
+        if ((st = load_layer(m, il, err))) return st;
+    return HEARTH_OK;
+}
+
+const hearth_arch_ops hearth_arch_llama_family[4] = {
+    {HEARTH_ARCH_LLAMA, "llama", load_llama, hearth_llama_forward},
+    {HEARTH_ARCH_QWEN2, "qwen2", load_llama, hearth_llama_forward},
+    {HEARTH_ARCH_QWEN3, "qwen3", load_llama, hearth_llama_forward},
+    {HEARTH_ARCH_PHI3, "phi3", load_llama, hearth_llama_forward},
+};
