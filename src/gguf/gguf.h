@@ -119,4 +119,57 @@ const hearth_gguf_tensor *hearth_gguf_find_tensor(const hearth_gguf *g, const ch
 
 const char *hearth_gguf_vtype_name(hearth_gguf_vtype t);
 
+/* ---- writing ----------------------------------------------------------------------------
+ * Writes GGUF v3 exactly as ggml's gguf writer does, so llama.cpp loads the result: metadata
+ * in the order it was set, tensor infos in the order tensors were added, each tensor's
+ * offset the running sum of the padded sizes before it, zero padding to the alignment after
+ * the tensor infos and after every tensor's data; n_dims drops trailing dimensions of 1
+ * (ggml_n_dims). Tensor data is streamed, so files of any size need bounded memory:
+ *
+ *     w = hearth_gguf_writer_new();
+ *     hearth_gguf_set_str(w, "general.architecture", "llama", &err); ...
+ *     hearth_gguf_add_tensor(w, "token_embd.weight", HEARTH_TYPE_Q8_0, 2, ne, &err); ...
+ *     hearth_gguf_writer_begin(w, path, &err);            // header, metadata, tensor infos
+ *     hearth_gguf_writer_write(w, bytes, n, &err); ...     // all tensor data, in add order,
+ *                                                          // in pieces of any size
+ *     hearth_gguf_writer_finish(w, &err);                  // fsync, rename over path
+ *     hearth_gguf_writer_free(w);                          // removes the temp file if unfinished
+ *
+ * The file appears at `path` only when finish succeeds (written to PATH.tmp.PID first).
+ * Setting a key twice or adding a tensor name twice is HEARTH_ERR_INVALID_ARG. Setting
+ * "general.alignment" (u32, a power of two) changes the alignment used. */
+typedef struct hearth_gguf_writer hearth_gguf_writer;
+
+hearth_gguf_writer *hearth_gguf_writer_new(void); /* NULL when out of memory */
+void hearth_gguf_writer_free(hearth_gguf_writer *w);
+
+hearth_status hearth_gguf_set_u32(hearth_gguf_writer *w, const char *key, uint32_t v, hearth_error *err);
+hearth_status hearth_gguf_set_i32(hearth_gguf_writer *w, const char *key, int32_t v, hearth_error *err);
+hearth_status hearth_gguf_set_u64(hearth_gguf_writer *w, const char *key, uint64_t v, hearth_error *err);
+hearth_status hearth_gguf_set_f32(hearth_gguf_writer *w, const char *key, float v, hearth_error *err);
+hearth_status hearth_gguf_set_bool(hearth_gguf_writer *w, const char *key, bool v, hearth_error *err);
+hearth_status hearth_gguf_set_str(hearth_gguf_writer *w, const char *key, const char *v, hearth_error *err);
+/* Scalar array: n elements of type elem in its file width (u8 ... f64, bool as 0/1 bytes). */
+hearth_status hearth_gguf_set_arr(hearth_gguf_writer *w, const char *key, hearth_gguf_vtype elem,
+                                  const void *data, uint64_t n, hearth_error *err);
+hearth_status hearth_gguf_set_arr_str(hearth_gguf_writer *w, const char *key, const char *const *strs,
+                                      uint64_t n, hearth_error *err);
+/* Any value, deep-copied: e.g. a value read from another file (copying tokenizer.* keys). */
+hearth_status hearth_gguf_set_value(hearth_gguf_writer *w, const char *key, const hearth_gguf_value *v,
+                                    hearth_error *err);
+
+/* Declares a tensor; ne[0] must be a multiple of the type's block size. */
+hearth_status hearth_gguf_add_tensor(hearth_gguf_writer *w, const char *name, hearth_type type,
+                                     uint32_t n_dims, const int64_t *ne, hearth_error *err);
+/* Bytes of data the tensors declared so far need (without padding). */
+uint64_t hearth_gguf_writer_data_size(const hearth_gguf_writer *w);
+
+hearth_status hearth_gguf_writer_begin(hearth_gguf_writer *w, const char *path, hearth_error *err);
+hearth_status hearth_gguf_writer_write(hearth_gguf_writer *w, const void *data, size_t n, hearth_error *err);
+hearth_status hearth_gguf_writer_finish(hearth_gguf_writer *w, hearth_error *err);
+/* Instead of begin/write/finish: the whole file in a malloc'd buffer (small files, tests).
+ * tensor_data[i] holds tensor i's bytes. */
+hearth_status hearth_gguf_writer_to_buffer(hearth_gguf_writer *w, const void *const *tensor_data,
+                                           void **out, size_t *out_len, hearth_error *err);
+
 #endif
