@@ -59,7 +59,8 @@ typedef struct hearth_kernels {
      * row t) for r < nr, t < nt. Weight rows are w_stride bytes apart, activation rows (already
      * in vec_dot_type[T]) a_stride bytes apart. Loads each weight block once for several
      * tokens. Equals vec_dot per (r, t) within float rounding (the summation order may
-     * differ). Every supported type has one (the scalar entry loops vec_dot). */
+     * differ). NULL where a level has no tiled kernel for T: hearth_matmul then calls vec_dot
+     * for each (row, token). */
     void (*gemm[HEARTH_TYPE_COUNT])(int64_t n, float *y, int64_t ldy, const void *w,
                                     size_t w_stride, int nr, const void *a, size_t a_stride,
                                     int nt);

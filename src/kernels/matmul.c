@@ -1,0 +1,148 @@
+/*
+ * matmul.c — Y = X W^T for one weight matrix, on the thread pool.
+ *
+ * The activations are converted once into the weight type's vec_dot_type (Q8_0, Q8_K, or
+ * kept F32), then the output is cut into work items that threads claim from an atomic
+ * counter (a preempted thread on a busy machine costs one item, not a fixed share):
+ *   n_tok == 1 (decode):  items are runs of consecutive rows, a mat-vec;
+ *   n_tok  > 1 (prefill): items are (row block x token block) tiles handed to the level's
+ *                         gemm kernel, so each weight block is loaded once per token block.
+ * Items are numbered token block fastest, so consecutive items reuse the same weight rows.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "base/base.h"
+#include "kernels/kernels_impl.h"
+
+#define TILE_ROWS 16   /* prefill: rows per work item  */
+#define TILE_TOKS 64   /* prefill: tokens per work item (its activations stay in L2) */
+#define QUANT_ROWS 4   /* activation rows converted per claimed item */
+
+typedef struct matmul_job {
+    const hearth_kernels *k;
+    const hearth_matrix *W;
+    const float *X;
+    void *a;           /* activations in vec_dot_type (may be X itself)  */
+    size_t a_stride;   /* bytes between activation rows                   */
+    size_t w_stride;   /* bytes between weight rows                       */
+    float *Y;
+    int64_t n_tok;
+    int64_t row_chunk, tok_chunk, n_tok_blocks, n_items;
+    _Atomic int64_t next;
+} matmul_job;
+
+static void quantize_rows(void *p, int ith, int nth)
+{
+    (void)ith;
+    (void)nth;
+    matmul_job *j = p;
+    hearth_type vt = j->k->vec_dot_type[j->W->type];
+    for (;;) {
+        int64_t t0 = atomic_fetch_add_explicit(&j->next, QUANT_ROWS, memory_order_relaxed);
+        if (t0 >= j->n_tok) return;
+        int64_t t1 = HEARTH_MIN(t0 + QUANT_ROWS, j->n_tok);
+        for (int64_t t = t0; t < t1; t++)
+            j->k->from_float[vt](j->X + t * j->W->cols, (uint8_t *)j->a + (size_t)t * j->a_stride,
+                                 j->W->cols);
+    }
+}
+
+/* The generic tile: one vec_dot per (row, token). */
+static void tile_by_vec_dot(const hearth_kernels *k, const matmul_job *j, int64_t r0, int nr,
+                            int64_t t0, int nt)
+{
+    void (*dot)(int64_t, float *, const void *, const void *) = k->vec_dot[j->W->type];
+    const uint8_t *w = (const uint8_t *)j->W->data + (size_t)r0 * j->w_stride;
+    const uint8_t *a = (const uint8_t *)j->a + (size_t)t0 * j->a_stride;
+    for (int t = 0; t < nt; t++)
+        for (int r = 0; r < nr; r++)
+            dot(j->W->cols, &j->Y[(t0 + t) * j->W->rows + r0 + r], w + (size_t)r * j->w_stride,
+                a + (size_t)t * j->a_stride);
+}
+
+static void multiply(void *p, int ith, int nth)
+{
+    (void)ith;
+    (void)nth;
+    matmul_job *j = p;
+    const hearth_kernels *k = j->k;
+    hearth_type wt = j->W->type;
+    for (;;) {
+        int64_t item = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (item >= j->n_items) return;
+        int64_t r0 = item / j->n_tok_blocks * j->row_chunk;
+        int64_t t0 = item % j->n_tok_blocks * j->tok_chunk;
+        int nr = (int)HEARTH_MIN(j->row_chunk, j->W->rows - r0);
+        int nt = (int)HEARTH_MIN(j->tok_chunk, j->n_tok - t0);
+        if (k->gemm[wt] && nt > 1)
+            k->gemm[wt](j->W->cols, &j->Y[t0 * j->W->rows + r0], j->W->rows,
+                        (const uint8_t *)j->W->data + (size_t)r0 * j->w_stride, j->w_stride, nr,
+                        (const uint8_t *)j->a + (size_t)t0 * j->a_stride, j->a_stride, nt);
+        else
+            tile_by_vec_dot(k, j, r0, nr, t0, nt);
+    }
+}
+
+void hearth_matmul_scratch_free(hearth_matmul_scratch *s)
+{
+    if (!s) return;
+    free(s->buf);
+    s->buf = NULL;
+    s->cap = 0;
+}
+
+/* Rows per decode work item: about 8 items per thread so a slow thread is caught up, but
+ * never below 8 rows (claiming an item costs an atomic on a shared cache line). */
+static int64_t decode_chunk(int64_t rows, int nth)
+{
+    int64_t c = (rows + (int64_t)nth * 8 - 1) / ((int64_t)nth * 8);
+    return HEARTH_MAX(c, 8);
+}
+
+void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_matrix *W,
+                   const float *X, int64_t n_tok, float *Y, hearth_matmul_scratch *scratch)
+{
+    if (n_tok <= 0 || W->rows <= 0) return;
+    int nth = hearth_threadpool_size(tp);
+    hearth_type vt = k->vec_dot_type[W->type];
+    matmul_job j = {.k = k, .W = W, .X = X, .Y = Y, .n_tok = n_tok};
+    j.w_stride = hearth_row_size(W->type, W->cols);
+    j.a_stride = hearth_row_size(vt, W->cols);
+
+    if (vt == HEARTH_TYPE_F32) {
+        j.a = (void *)X;
+    } else {
+        size_t need = j.a_stride * (size_t)n_tok;
+        if (scratch->cap < need) {
+            void *nb = realloc(scratch->buf, need);
+            if (!nb) { /* out of memory: the one failure a matmul can have; leave Y zeroed */
+                hearth_warn("matmul: cannot allocate %zu bytes of activation scratch", need);
+                for (int64_t i = 0; i < n_tok * W->rows; i++) Y[i] = 0.0f;
+                return;
+            }
+            scratch->buf = nb;
+            scratch->cap = need;
+        }
+        j.a = scratch->buf;
+        if (n_tok >= 2 * QUANT_ROWS && nth > 1) {
+            hearth_threadpool_run(tp, quantize_rows, &j);
+        } else {
+            for (int64_t t = 0; t < n_tok; t++)
+                k->from_float[vt](X + t * W->cols, (uint8_t *)j.a + (size_t)t * j.a_stride, W->cols);
+        }
+    }
+
+    if (n_tok == 1) {
+        j.row_chunk = decode_chunk(W->rows, nth);
+        j.tok_chunk = 1;
+    } else {
+        j.row_chunk = TILE_ROWS;
+        j.tok_chunk = TILE_TOKS;
+    }
+    j.n_tok_blocks = (n_tok + j.tok_chunk - 1) / j.tok_chunk;
+    j.n_items = (W->rows + j.row_chunk - 1) / j.row_chunk * j.n_tok_blocks;
+    atomic_store_explicit(&j.next, 0, memory_order_relaxed);
+    if (j.n_items == 1 || nth == 1) multiply(&j, 0, 1);
+    else hearth_threadpool_run(tp, multiply, &j);
+}

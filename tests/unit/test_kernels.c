@@ -1,0 +1,312 @@
+/*
+ * test_kernels.c — every kernel level against the scalar reference, and the scalar reference
+ * against float64 arithmetic on the dequantized values.
+ *
+ * Tolerances (stated once, used everywhere):
+ *   - to_float / from_float: bit-exact across levels (the SIMD code performs the same float
+ *     operations in the same order per element).
+ *   - vec_dot / gemm: per-block integer dots are exact; only the order of float additions
+ *     across blocks differs, so |simd - scalar| <= DOT_TOL * sum |w_i * a_i| (+ a tiny
+ *     absolute term for all-zero inputs).
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdatomic.h>
+
+#include "kernels/kernels.h"
+
+#define DOT_TOL 1e-5
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dULL;
+}
+static float rnd_uniform(void) { return (float)((rnd() >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f; }
+static float rnd_normal(void)
+{
+    double u1 = ((rnd() >> 11) + 1.0) * (1.0 / 9007199254740993.0), u2 = (rnd() >> 11) * (1.0 / 9007199254740992.0);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+static const hearth_type weight_types[] = {
+    HEARTH_TYPE_F32,  HEARTH_TYPE_F16,  HEARTH_TYPE_BF16, HEARTH_TYPE_Q4_0,
+    HEARTH_TYPE_Q4_1, HEARTH_TYPE_Q5_0, HEARTH_TYPE_Q5_1, HEARTH_TYPE_Q8_0,
+    HEARTH_TYPE_Q2_K, HEARTH_TYPE_Q3_K, HEARTH_TYPE_Q4_K, HEARTH_TYPE_Q5_K, HEARTH_TYPE_Q6_K,
+};
+#define N_WEIGHT_TYPES (sizeof weight_types / sizeof weight_types[0])
+
+/* Byte offsets of the F16 scale fields inside one block (-1 terminated). */
+static const int *f16_fields(hearth_type t)
+{
+    static const int d0[] = {0, -1}, d01[] = {0, 2, -1}, q2k[] = {80, 82, -1};
+    static const int q3k[] = {108, -1}, q6k[] = {208, -1}, none[] = {-1};
+    switch (t) {
+    case HEARTH_TYPE_Q4_0: case HEARTH_TYPE_Q5_0: case HEARTH_TYPE_Q8_0: return d0;
+    case HEARTH_TYPE_Q4_1: case HEARTH_TYPE_Q5_1: case HEARTH_TYPE_Q4_K: case HEARTH_TYPE_Q5_K: return d01;
+    case HEARTH_TYPE_Q2_K: return q2k;
+    case HEARTH_TYPE_Q3_K: return q3k;
+    case HEARTH_TYPE_Q6_K: return q6k;
+    default: return none;
+    }
+}
+
+/* A row of n elements of type t with every bit random except the scales, which are finite
+ * (random bytes in a float row would include NaN and huge values). */
+static void random_row(hearth_type t, int64_t n, void *dst)
+{
+    const hearth_type_traits *tr = hearth_type_traits_of(t);
+    if (t == HEARTH_TYPE_F32 || t == HEARTH_TYPE_F16 || t == HEARTH_TYPE_BF16) {
+        float *tmp = malloc((size_t)n * sizeof(float));
+        for (int64_t i = 0; i < n; i++) tmp[i] = rnd_normal();
+        assert_int_not_equal(hearth_quantize(t, tmp, dst, 1, n), 0);
+        free(tmp);
+        return;
+    }
+    uint8_t *b = dst;
+    size_t bytes = hearth_row_size(t, n);
+    for (size_t i = 0; i < bytes; i++) b[i] = (uint8_t)rnd();
+    const int *f = f16_fields(t);
+    for (int64_t blk = 0; blk < n / tr->block_size; blk++)
+        for (int j = 0; f[j] >= 0; j++) {
+            hearth_f16 h = hearth_f32_to_f16(rnd_uniform() * 0.05f);
+            memcpy(b + blk * tr->type_size + f[j], &h, sizeof h);
+        }
+}
+
+static double abs_dot(const float *a, const float *b, int64_t n)
+{
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += fabs((double)a[i] * b[i]);
+    return s;
+}
+
+static double exact_dot(const float *a, const float *b, int64_t n)
+{
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+static int n_levels(const hearth_kernels *levels[HEARTH_CPU_LEVELS])
+{
+    int n = 0;
+    for (int l = 0; l < HEARTH_CPU_LEVELS; l++)
+        if ((levels[n] = hearth_kernels_at((hearth_cpu_level)l))) n++;
+    return n;
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+static void test_levels(void **state)
+{
+    (void)state;
+    const hearth_kernels *s = hearth_kernels_at(HEARTH_CPU_SCALAR);
+    assert_non_null(s);
+    assert_string_equal(s->name, "scalar");
+    assert_non_null(hearth_kernels_get());
+    assert_null(hearth_kernels_at(HEARTH_CPU_LEVELS));
+    for (size_t i = 0; i < N_WEIGHT_TYPES; i++) {
+        hearth_type t = weight_types[i];
+        assert_true(hearth_type_supported(t));
+        const hearth_kernels *levels[HEARTH_CPU_LEVELS];
+        int nl = n_levels(levels);
+        for (int l = 0; l < nl; l++) {
+            hearth_type vt = levels[l]->vec_dot_type[t];
+            assert_int_equal(vt, s->vec_dot_type[t]);
+            assert_non_null(levels[l]->from_float[vt]);
+            assert_non_null(levels[l]->to_float[vt]);
+        }
+    }
+    assert_false(hearth_type_supported(HEARTH_TYPE_IQ2_XXS));
+    assert_false(hearth_type_supported((hearth_type)HEARTH_TYPE_COUNT));
+}
+
+/* to_float of random rows, and from_float of random floats: bit-exact on every level. */
+static void test_conversions_exact(void **state)
+{
+    (void)state;
+    const hearth_kernels *levels[HEARTH_CPU_LEVELS];
+    int nl = n_levels(levels);
+    const int64_t n = 1024;
+    uint8_t *row = malloc(hearth_row_size(HEARTH_TYPE_F32, n));
+    float *ref = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float)), *x = malloc(n * sizeof(float));
+    for (size_t ti = 0; ti < N_WEIGHT_TYPES; ti++) {
+        hearth_type t = weight_types[ti];
+        for (int rep = 0; rep < 4; rep++) {
+            random_row(t, n, row);
+            levels[0]->to_float[t](row, ref, n);
+            for (int l = 1; l < nl; l++) {
+                levels[l]->to_float[t](row, got, n);
+                for (int64_t i = 0; i < n; i++)
+                    if (memcmp(&ref[i], &got[i], 4) != 0 && !(isnan(ref[i]) && isnan(got[i])))
+                        fail_msg("%s to_float %s: element %lld: %g != %g", levels[l]->name,
+                                 hearth_type_name(t), (long long)i, got[i], ref[i]);
+            }
+        }
+    }
+    const hearth_type act[] = {HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q8_K, HEARTH_TYPE_F16, HEARTH_TYPE_BF16, HEARTH_TYPE_F32};
+    uint8_t *a = malloc(hearth_row_size(HEARTH_TYPE_F32, n)), *b = malloc(hearth_row_size(HEARTH_TYPE_F32, n));
+    for (size_t ti = 0; ti < sizeof act / sizeof act[0]; ti++) {
+        size_t bytes = hearth_row_size(act[ti], n);
+        for (int rep = 0; rep < 8; rep++) {
+            float scale = rep < 4 ? 1.0f : (rep == 4 ? 1e-6f : 300.0f);
+            for (int64_t i = 0; i < n; i++) x[i] = rnd_normal() * scale;
+            if (rep == 1) /* a zero block and ties (k + 0.5 after scaling) */
+                for (int64_t i = 0; i < 256; i++) x[i] = i < 128 ? 0.0f : (float)(i % 9) - 4.5f;
+            levels[0]->from_float[act[ti]](x, a, n);
+            for (int l = 1; l < nl; l++) {
+                memset(b, 0xa5, bytes);
+                levels[l]->from_float[act[ti]](x, b, n);
+                if (memcmp(a, b, bytes) != 0)
+                    fail_msg("%s from_float %s differs from scalar (rep %d)", levels[l]->name,
+                             hearth_type_name(act[ti]), rep);
+            }
+        }
+    }
+    free(row); free(ref); free(got); free(x); free(a); free(b);
+}
+
+/* Every level's vec_dot against float64 on the dequantized operands, and against scalar. */
+static void test_vec_dot(void **state)
+{
+    (void)state;
+    const hearth_kernels *levels[HEARTH_CPU_LEVELS];
+    int nl = n_levels(levels);
+    const int64_t sizes[] = {256, 512, 4096, 768};
+    float *x = malloc(4096 * sizeof(float)), *wf = malloc(4096 * sizeof(float)), *af = malloc(4096 * sizeof(float));
+    uint8_t *w = malloc(4096 * 4), *a = malloc(4096 * 4);
+    for (size_t ti = 0; ti < N_WEIGHT_TYPES; ti++) {
+        hearth_type t = weight_types[ti];
+        hearth_type vt = levels[0]->vec_dot_type[t];
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+            int64_t n = sizes[si];
+            for (int rep = 0; rep < 3; rep++) {
+                random_row(t, n, w);
+                for (int64_t i = 0; i < n; i++) x[i] = rnd_normal();
+                levels[0]->from_float[vt](x, a, n);
+                levels[0]->to_float[t](w, wf, n);
+                levels[0]->to_float[vt](a, af, n);
+                double want = exact_dot(wf, af, n), mag = abs_dot(wf, af, n);
+                double tol = DOT_TOL * mag + 1e-30;
+                float ref;
+                levels[0]->vec_dot[t](n, &ref, w, a);
+                if (fabs(ref - want) > tol)
+                    fail_msg("scalar vec_dot %s n=%lld: %.9g, float64 %.9g (tol %.3g)",
+                             hearth_type_name(t), (long long)n, ref, want, tol);
+                for (int l = 1; l < nl; l++) {
+                    float got;
+                    levels[l]->vec_dot[t](n, &got, w, a);
+                    if (fabs(got - ref) > tol)
+                        fail_msg("%s vec_dot %s n=%lld: %.9g, scalar %.9g (tol %.3g)",
+                                 levels[l]->name, hearth_type_name(t), (long long)n, got, ref, tol);
+                }
+            }
+        }
+    }
+    free(x); free(wf); free(af); free(w); free(a);
+}
+
+
+/* Y = X W^T on every level, thread count and batch size, against float64 on the dequantized
+ * weights and the dequantized activations (what the kernels actually multiply). */
+static void check_matmul(const hearth_kernels *k, hearth_threadpool *tp, hearth_type t,
+                         int64_t rows, int64_t cols, int64_t n_tok)
+{
+    size_t rb = hearth_row_size(t, cols);
+    uint8_t *w = malloc(rb * rows);
+    float *wf = malloc(sizeof(float) * rows * cols), *x = malloc(sizeof(float) * n_tok * cols);
+    float *y = malloc(sizeof(float) * n_tok * rows), *xf = malloc(sizeof(float) * cols);
+    uint8_t *xq = malloc(cols * 4);
+    for (int64_t r = 0; r < rows; r++) {
+        random_row(t, cols, w + r * rb);
+        k->to_float[t](w + r * rb, wf + r * cols, cols);
+    }
+    for (int64_t i = 0; i < n_tok * cols; i++) x[i] = rnd_normal();
+    hearth_matrix W = {t, rows, cols, w};
+    hearth_matmul_scratch scratch = {0};
+    hearth_matmul(tp, k, &W, x, n_tok, y, &scratch);
+    hearth_type vt = k->vec_dot_type[t];
+    for (int64_t tok = 0; tok < n_tok; tok++) {
+        k->from_float[vt](x + tok * cols, xq, cols);
+        k->to_float[vt](xq, xf, cols);
+        for (int64_t r = 0; r < rows; r++) {
+            double want = exact_dot(wf + r * cols, xf, cols);
+            double tol = DOT_TOL * abs_dot(wf + r * cols, xf, cols) + 1e-30;
+            float got = y[tok * rows + r];
+            if (!(fabs(got - want) <= tol))
+                fail_msg("%s matmul %s %lldx%lld n_tok=%lld threads=%d: y[%lld][%lld] = %.9g, "
+                         "float64 %.9g", k->name, hearth_type_name(t), (long long)rows,
+                         (long long)cols, (long long)n_tok, hearth_threadpool_size(tp),
+                         (long long)tok, (long long)r, got, want);
+        }
+    }
+    hearth_matmul_scratch_free(&scratch);
+    free(w); free(wf); free(x); free(y); free(xf); free(xq);
+}
+
+static void test_matmul(void **state)
+{
+    (void)state;
+    const hearth_kernels *levels[HEARTH_CPU_LEVELS];
+    int nl = n_levels(levels);
+    const int64_t toks[] = {1, 3, 17, 64};
+    for (int nth = 1; nth <= 4; nth++) {
+        hearth_threadpool *tp = hearth_threadpool_new(nth);
+        assert_non_null(tp);
+        assert_int_equal(hearth_threadpool_size(tp), nth);
+        for (int l = 0; l < nl; l++)
+            for (size_t ti = 0; ti < N_WEIGHT_TYPES; ti++)
+                for (size_t ni = 0; ni < sizeof toks / sizeof toks[0]; ni++) {
+                    /* rows not a multiple of any split; the largest case only once per type */
+                    if (toks[ni] == 64 && nth != 2) continue;
+                    check_matmul(levels[l], tp, weight_types[ti], 37, 512, toks[ni]);
+                }
+        hearth_threadpool_free(tp);
+    }
+}
+
+typedef struct count_job {
+    _Atomic int calls;
+    int seen[8];
+} count_job;
+
+static void count_fn(void *p, int ith, int nth)
+{
+    count_job *j = p;
+    atomic_fetch_add(&j->calls, 1);
+    j->seen[ith] += nth;
+}
+
+/* Every run calls fn exactly once per thread with the right (ith, nth), thousands of times
+ * in a row (the decode pattern), including a pool of one. */
+static void test_threadpool(void **state)
+{
+    (void)state;
+    for (int nth = 1; nth <= 4; nth++) {
+        hearth_threadpool *tp = hearth_threadpool_new(nth);
+        count_job j = {0};
+        for (int rep = 0; rep < 2000; rep++) hearth_threadpool_run(tp, count_fn, &j);
+        assert_int_equal(atomic_load(&j.calls), 2000 * nth);
+        for (int i = 0; i < nth; i++) assert_int_equal(j.seen[i], 2000 * nth);
+        hearth_threadpool_free(tp);
+    }
+    hearth_threadpool_run(NULL, count_fn, &(count_job){0}); /* NULL pool: runs inline */
+    hearth_threadpool_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_levels),
+        cmocka_unit_test(test_conversions_exact),
+        cmocka_unit_test(test_vec_dot),
+        cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_threadpool),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
