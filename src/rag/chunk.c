@@ -4,7 +4,7 @@
  * The text is cut into pieces (lines; long lines at sentence, then word boundaries) that each
  * know their section (markdown heading path, PDF page) and whether they start a paragraph.
  * Chunks are packed greedily from pieces without crossing a section boundary; a chunk that
- * fills up is cut at its last paragraph break when that keeps it at least half full, and the
+ * fills up is cut at its last paragraph break when that keeps it at least a quarter full, and the
  * next chunk of the same section repeats up to `overlap` tokens of trailing pieces so a
  * passage cut in two is still found whole in one of them.
  */
@@ -261,7 +261,7 @@ hearth_status rag_chunk_text(const rag_text *t, const rag_chunk_params *p, rag_c
         }
         size_t end = j;
         bool cont = j < c.n_pieces && c.pieces[j].section == sec;
-        if (cont && last_para > i && tok_at_para >= max / 2) end = last_para;
+        if (cont && last_para > i && tok_at_para >= max / 4) end = last_para;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             rag_chunk *nc = realloc(chunks, cap * sizeof *nc);

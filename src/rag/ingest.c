@@ -86,7 +86,7 @@ static void walk(const char *dir, size_t root_len, const rag_ingest_params *p, f
         list_add(&here, e->d_name);
     }
     closedir(d);
-    qsort(here.paths, here.n, sizeof *here.paths, cmp_str); /* a stable, predictable order */
+    if (here.n) qsort(here.paths, here.n, sizeof *here.paths, cmp_str); /* a stable, predictable order */
     char path[PATH_MAX];
     for (size_t i = 0; i < here.n && !out->oom; i++) {
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, here.paths[i]) >= sizeof path) {

@@ -30,17 +30,17 @@ static inline void rt_rmrf(const char *dir)
 
 static inline void rt_write(const char *dir, const char *name, const char *data, size_t len)
 {
-    char path[4200];
+    char path[8400];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     char *slash = strrchr(path, '/');
     *slash = 0;
-    char cmd[4300];
+    char cmd[8500];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
     if (system(cmd) != 0) return;
     *slash = '/';
     FILE *f = fopen(path, "wb");
     if (!f) return;
-    fwrite(data, 1, len, f);
+    fwrite(data, 1, len ? len : strlen(data), f);
     fclose(f);
 }
 
