@@ -304,7 +304,7 @@ char *agent_redact(agent_redactor *r, const char *text)
         }
     }
     pcre2_match_data_free(md);
-    qsort(s.v, s.n, sizeof *s.v, by_start);
+    if (s.n) qsort(s.v, s.n, sizeof *s.v, by_start);
     size_t cap = len + 1 + s.n * 48, w = 0, at = 0;
     char *out = ok ? malloc(cap) : NULL;
     for (size_t i = 0; out && i < s.n; i++) {

@@ -49,6 +49,15 @@ static const char *pick_root(const agent_strlist *roots, const char *path, const
 /* Opens path under the roots; returns an fd (O_RDONLY, or directory) or -1 with *why set. */
 static int open_confined(const agent_strlist *roots, const char *path, bool want_dir, const char **why)
 {
+    for (const char *p = path; *p;) { /* ".." anywhere is refused before touching the disk */
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            *why = "'..' is not allowed";
+            return -1;
+        }
+        p += n;
+        while (*p == '/') p++;
+    }
     const char *rest = NULL;
     const char *root = pick_root(roots, path, &rest);
     if (!root) {
@@ -83,15 +92,18 @@ static int open_confined(const agent_strlist *roots, const char *path, bool want
         bool last = !*p;
         int flags = O_NOFOLLOW | O_CLOEXEC | O_RDONLY | (last && !want_dir ? 0 : O_DIRECTORY);
         int next = openat(fd, comp, flags | O_NONBLOCK);
-        int e = errno;
-        close(fd);
         if (next < 0) {
-            *why = e == ELOOP ? "symbolic links are not followed"
-                 : e == ENOTDIR ? (last ? "not a directory" : "symbolic links are not followed or not a directory")
+            int e = errno;
+            struct stat st;
+            bool link = fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+            close(fd);
+            *why = link || e == ELOOP ? "symbolic links are not followed"
+                 : e == ENOTDIR ? "not a directory"
                  : e == ENOENT ? "no such file or directory"
                  : "cannot be opened";
             return -1;
         }
+        close(fd);
         fd = next;
     }
     struct stat st;
