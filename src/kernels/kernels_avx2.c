@@ -5,4 +5,5 @@ void hearth_kernels_fill_avx2(hearth_kernels *k)
 {
     hearth_avx2_fill_float(k);
     hearth_avx2_fill_legacy(k);
+    hearth_avx2_fill_kquant(k);
 }
