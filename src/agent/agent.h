@@ -243,6 +243,7 @@ hearth_status agent_journal_set_status(agent_journal *j, const char *run_id, con
                                        const char *result, hearth_error *err);
 /* Recorded output of step seq, or NULL (new reference) if the step never completed. */
 json_t *agent_journal_lookup(agent_journal *j, const char *run_id, long seq, const char *kind);
+/* Commits one step; steals `input` (may be NULL), borrows `output`. */
 hearth_status agent_journal_record(agent_journal *j, const char *run_id, long seq,
                                    const char *kind, json_t *input, json_t *output,
                                    hearth_error *err);

@@ -162,6 +162,7 @@ hearth_status agent_journal_record(agent_journal *j, const char *run_id, long se
     sqlite3_finalize(s);
     free(in);
     free(out);
+    json_decref(input);
     return rc == SQLITE_OK ? HEARTH_OK : db_fail(j, err, "record step");
 }
 
