@@ -149,6 +149,38 @@ HEARTH_API int32_t hearth_detokenize(const hearth_model *model, const hearth_tok
                                      bool remove_special, bool unparse_special);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Chat: prompt templates and tool calls                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct hearth_chat_options {
+    bool add_generation_prompt; /* end with the opening of an assistant turn                  */
+    int32_t enable_thinking;    /* -1: template default; 0: off (Qwen3 no-think); 1: on       */
+    const char *tools_json;     /* JSON array of tool definitions (OpenAI shape), or NULL     */
+    const char *template_text;  /* render this Jinja template instead of the model's, or NULL */
+} hearth_chat_options;
+
+HEARTH_API hearth_chat_options hearth_chat_default_options(void);
+
+/* Renders a conversation with the model's tokenizer.chat_template (ChatML, with a warning,
+ * when the model has none). messages_json: a JSON array of messages
+ * {"role": "system"|"user"|"assistant"|"tool", "content", "tool_calls", "tool_call_id", "name"},
+ * or an object with "messages" (and optionally "tools"). model may be NULL when
+ * opt->template_text is set (then bos/eos are ""). *out: the prompt, malloc'd (free() it).
+ * Errors name the message and field, or the template line and column. */
+HEARTH_API hearth_status hearth_chat_render(const hearth_model *model, const char *messages_json,
+                                            const hearth_chat_options *opt, char **out,
+                                            hearth_error *err);
+
+/* Finds tool calls in a model's reply: Qwen/Hermes <tool_call>{...}</tool_call> blocks or
+ * Llama 3 JSON ({"name": ..., "parameters": ...}, optionally after <|python_tag|>).
+ * *calls_json: malloc'd JSON array [{"name": "...", "arguments": {...}}], "[]" when the
+ * reply holds none; *content (may be NULL): malloc'd text outside the calls. A malformed
+ * <tool_call> block is HEARTH_ERR_FORMAT. */
+HEARTH_API hearth_status hearth_chat_parse_tool_calls(const char *text, size_t len,
+                                                      char **calls_json, char **content,
+                                                      hearth_error *err);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Contexts: KV cache + scratch for running a model                                            */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -194,6 +226,19 @@ HEARTH_API hearth_status hearth_decode(hearth_context *ctx, const hearth_batch *
 /* Logits of the i-th token of the last batch that asked for them (i = -1: the last one);
  * n_vocab floats, valid until the next hearth_decode. NULL if that token kept none. */
 HEARTH_API const float *hearth_get_logits(hearth_context *ctx, int32_t i);
+
+/* Embedding models (bert): the pooled embedding of a sequence after the last hearth_decode,
+ * n_embd floats, NOT normalized; NULL for other models or before any decode. An encoder needs
+ * each sequence whole in one batch, positions from 0. */
+HEARTH_API const float *hearth_get_embeddings_seq(hearth_context *ctx, int32_t seq_id);
+/* Embeds n_texts texts (lens[i] bytes each, or NUL-terminated when lens is NULL) into
+ * out[i * n_embd ...], L2-normalized when normalize. Texts are tokenized with the model's
+ * special tokens, packed several per decode (one sequence each, up to n_seq_max and
+ * n_batch tokens), and cut at min(n_ctx, n_batch) tokens: *n_truncated (may be NULL) counts
+ * the texts that were cut, so the caller can warn. */
+HEARTH_API hearth_status hearth_embed(hearth_context *ctx, const char *const *texts,
+                                      const int32_t *lens, int32_t n_texts, float *out,
+                                      bool normalize, int32_t *n_truncated, hearth_error *err);
 
 /* Current length of a sequence (the next position). */
 HEARTH_API int32_t hearth_seq_len(const hearth_context *ctx, int32_t seq_id);
@@ -344,6 +389,7 @@ typedef bool (*hearth_token_fn)(const hearth_sample *sample, const char *piece, 
                                 void *user);
 
 typedef struct hearth_generate_params {
+    const hearth_model *model; /* the context's model: token text and end-of-generation       */
     int32_t max_tokens;        /* 0 = until the context is full                               */
     const char *const *stop;   /* stop strings                                                */
     int32_t n_stop;

@@ -1,0 +1,237 @@
+/*
+ * grammar_mask.c — which tokens may come next, fast on 150k-token vocabularies.
+ *
+ * The vocabulary's token bytes are laid out once as a trie in preorder (sorted pieces: each
+ * new piece adds the nodes past its common prefix with the previous one). A mask is one
+ * linear pass over that array carrying the matcher state per depth: a node whose byte kills
+ * the parse skips its whole subtree (node_end), so "inside a JSON number" touches a few
+ * hundred nodes, and "inside a string" touches the live part of the trie once per distinct
+ * matcher state — the result is cached on the state, and a string's characters all lead back
+ * to the same state. Byte steps are memoized by the matcher, so a pass is table lookups.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "sample/grammar.h"
+
+#define MASK_CACHE_BYTES ((size_t)128 << 20)
+
+typedef struct piece_ref { const uint8_t *p; uint32_t len; int32_t tok; } piece_ref;
+
+static int cmp_piece(const void *a, const void *b)
+{
+    const piece_ref *x = a, *y = b;
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->p, y->p, n);
+    if (c) return c;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->tok < y->tok ? -1 : x->tok > y->tok;
+}
+
+static hearth_status build_trie(hearth_grammar *gr, hearth_error *err)
+{
+    const sample_vocab *v = gr->vocab;
+    int32_t n = v->n_vocab, n_pieces = 0, n_eog = 0;
+    piece_ref *refs = malloc((size_t)(n ? n : 1) * sizeof *refs);
+    gr->eog_list = malloc((size_t)(n ? n : 1) * sizeof *gr->eog_list);
+    gr->tok_list = malloc((size_t)(n ? n : 1) * sizeof *gr->tok_list);
+    size_t max_nodes = (size_t)v->off[n] + 1;
+    gr->node_byte = malloc(max_nodes);
+    gr->node_depth = malloc(max_nodes * sizeof *gr->node_depth);
+    gr->node_end = malloc(max_nodes * sizeof *gr->node_end);
+    gr->node_tok = malloc((max_nodes + 1) * sizeof *gr->node_tok);
+    uint32_t *open = malloc(65537 * sizeof *open);
+    hearth_status st = HEARTH_OK;
+    if (!refs || !gr->eog_list || !gr->tok_list || !gr->node_byte || !gr->node_depth || !gr->node_end ||
+        !gr->node_tok || !open) {
+        st = hearth_fail(err, HEARTH_ERR_NOMEM, "grammar: out of memory for the token trie");
+        goto out;
+    }
+    for (int32_t t = 0; t < n; t++) {
+        uint32_t len = (uint32_t)sample_vocab_len(v, t);
+        if (v->eog[t]) gr->eog_list[n_eog++] = t;
+        else if (len > 0 && len <= 65535) refs[n_pieces++] = (piece_ref){(const uint8_t *)v->bytes + v->off[t], len, t};
+        /* empty pieces (control tokens) can never continue a constrained output */
+    }
+    gr->n_eog = n_eog;
+    qsort(refs, (size_t)n_pieces, sizeof *refs, cmp_piece);
+    uint32_t n_nodes = 1, n_open = 1, n_tok = 0;
+    gr->node_byte[0] = 0;
+    gr->node_depth[0] = 0;
+    gr->node_tok[0] = 0;
+    open[0] = 0;
+    gr->max_depth = 0;
+    for (int32_t i = 0; i < n_pieces; i++) {
+        uint32_t lcp = 0;
+        if (i > 0) {
+            uint32_t lim = HEARTH_MIN(refs[i].len, refs[i - 1].len);
+            while (lcp < lim && refs[i].p[lcp] == refs[i - 1].p[lcp]) lcp++;
+        }
+        while (n_open > lcp + 1) gr->node_end[open[--n_open]] = n_nodes; /* close deeper nodes */
+        for (uint32_t d = lcp; d < refs[i].len; d++) {
+            gr->node_byte[n_nodes] = refs[i].p[d];
+            gr->node_depth[n_nodes] = (uint16_t)(d + 1);
+            gr->node_tok[n_nodes] = n_tok;
+            open[n_open++] = n_nodes++;
+        }
+        gr->tok_list[n_tok++] = refs[i].tok; /* ends at the newest node (duplicates too) */
+        if (refs[i].len > gr->max_depth) gr->max_depth = refs[i].len;
+    }
+    while (n_open > 0) gr->node_end[open[--n_open]] = n_nodes;
+    gr->node_tok[n_nodes] = n_tok;
+    gr->n_nodes = n_nodes;
+    gr->mask_words = ((size_t)n + 63) / 64;
+    gr->walk = malloc(((size_t)gr->max_depth + 1) * sizeof *gr->walk);
+    gr->scratch_mask = malloc((gr->mask_words ? gr->mask_words : 1) * sizeof *gr->scratch_mask);
+    if (!gr->walk || !gr->scratch_mask) st = hearth_fail(err, HEARTH_ERR_NOMEM, "grammar: out of memory");
+out:
+    free(refs);
+    free(open);
+    return st;
+}
+
+hearth_grammar *sample_grammar_new(sample_vocab *vocab, bool take_vocab, const char *gbnf,
+                                   const char *root_rule, hearth_error *err)
+{
+    hearth_grammar *gr = calloc(1, sizeof *gr);
+    if (!gr) {
+        if (take_vocab) sample_vocab_free(vocab);
+        hearth_fail(err, HEARTH_ERR_NOMEM, "grammar: out of memory");
+        return NULL;
+    }
+    gr->vocab = vocab;
+    gr->own_vocab = take_vocab;
+    if (!vocab) { hearth_fail(err, HEARTH_ERR_INVALID_ARG, "grammar: no vocabulary"); goto fail; }
+    gr->g = gram_parse(gbnf, root_rule, err);
+    if (!gr->g) goto fail;
+    gr->m = gmatch_new(gr->g, err);
+    if (!gr->m) goto fail;
+    gr->start = gmatch_start(gr->m, err);
+    if (gr->start < 0) goto fail;
+    if (build_trie(gr, err) != HEARTH_OK) goto fail;
+    return gr;
+fail:
+    hearth_grammar_free(gr);
+    return NULL;
+}
+
+void hearth_grammar_free(hearth_grammar *gr)
+{
+    if (!gr) return;
+    gmatch_free(gr->m);
+    gram_free(gr->g);
+    if (gr->own_vocab) sample_vocab_free(gr->vocab);
+    free(gr->node_byte);
+    free(gr->node_depth);
+    free(gr->node_end);
+    free(gr->node_tok);
+    free(gr->tok_list);
+    free(gr->eog_list);
+    free(gr->walk);
+    free(gr->scratch_mask);
+    free(gr);
+}
+
+/* One pass over the trie. budget <= 0: no budget. Returns the number of allowed tokens and the
+ * largest gmatch_need over them in *max_need. */
+static int32_t walk_trie(hearth_grammar *gr, int32_t state, int32_t budget, uint64_t *mask, int32_t *max_need)
+{
+    memset(mask, 0, gr->mask_words * sizeof *mask);
+    int32_t allowed = 0, worst = 0;
+    int32_t limit = budget > 0 ? budget - 1 : INT32_MAX;
+    gmatch *m = gr->m;
+    gr->walk[0] = state;
+    for (uint32_t i = 1; i < gr->n_nodes;) {
+        int32_t s = gmatch_step(m, gr->walk[gr->node_depth[i] - 1], gr->node_byte[i]);
+        if (s < 0) { i = gr->node_end[i]; continue; }
+        gr->walk[gr->node_depth[i]] = s;
+        uint32_t t0 = gr->node_tok[i], t1 = gr->node_tok[i + 1];
+        if (t0 < t1) {
+            int32_t need = gmatch_need(m, s);
+            if (need <= limit) {
+                for (uint32_t k = t0; k < t1; k++) {
+                    int32_t tok = gr->tok_list[k];
+                    mask[tok >> 6] |= 1ull << (tok & 63);
+                }
+                allowed += (int32_t)(t1 - t0);
+                if (need > worst) worst = need;
+            }
+        }
+        i++;
+    }
+    if (gmatch_accepting(m, state))
+        for (int32_t k = 0; k < gr->n_eog; k++) {
+            int32_t tok = gr->eog_list[k];
+            mask[tok >> 6] |= 1ull << (tok & 63);
+            allowed++;
+        }
+    *max_need = worst;
+    return allowed;
+}
+
+const uint64_t *grammar_mask(hearth_grammar *gr, int32_t state, int32_t budget, hearth_error *err)
+{
+    if (state < 0) {
+        hearth_fail(err, HEARTH_ERR_INVALID_ARG, "grammar: the output already broke the grammar");
+        return NULL;
+    }
+    uint64_t *mask = *gmatch_mask_slot(gr->m, state);
+    int32_t max_need = *gmatch_max_need_slot(gr->m, state);
+    int32_t allowed = 1;
+    if (!mask) {
+        size_t bytes = gr->mask_words * sizeof *mask;
+        if ((gr->cached_masks + 1) * bytes > MASK_CACHE_BYTES) {
+            gmatch_drop_masks(gr->m);
+            gr->cached_masks = 0;
+        }
+        mask = malloc(bytes ? bytes : 1);
+        if (!mask) {
+            hearth_fail(err, HEARTH_ERR_NOMEM, "grammar: out of memory for a token mask");
+            return NULL;
+        }
+        allowed = walk_trie(gr, state, 0, mask, &max_need);
+        if (gmatch_error(gr->m)[0]) {
+            free(mask);
+            hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s", gmatch_error(gr->m));
+            return NULL;
+        }
+        *gmatch_mask_slot(gr->m, state) = mask; /* the matcher's state array may have moved */
+        *gmatch_max_need_slot(gr->m, state) = max_need;
+        gr->cached_masks++;
+    }
+    if (budget > 0 && max_need > budget - 1) {
+        int32_t worst;
+        allowed = walk_trie(gr, state, budget, gr->scratch_mask, &worst);
+        mask = gr->scratch_mask;
+        if (allowed == 0) {
+            hearth_fail(err, HEARTH_ERR_INVALID_ARG,
+                        "grammar: %d more token(s) cannot finish the value (it needs at least %d); raise max tokens",
+                        budget, gmatch_need(gr->m, state));
+            return NULL;
+        }
+    }
+    if (max_need == 0 && !gmatch_accepting(gr->m, state)) {
+        /* the cached walk found nothing: check the mask really is empty */
+        bool any = false;
+        for (size_t w = 0; w < gr->mask_words && !any; w++) any = mask[w] != 0;
+        allowed = any;
+    }
+    if (!allowed) {
+        hearth_fail(err, HEARTH_ERR_INVALID_ARG,
+                    "grammar: no token of the vocabulary can continue the output here (the grammar "
+                    "needs a character no token provides)");
+        return NULL;
+    }
+    return mask;
+}
+
+int32_t grammar_accept(hearth_grammar *gr, int32_t state, hearth_token token)
+{
+    const sample_vocab *v = gr->vocab;
+    if (state < 0 || token < 0 || token >= v->n_vocab) return GSTATE_DEAD;
+    if (v->eog[token]) return gmatch_accepting(gr->m, state) ? state : GSTATE_DEAD;
+    int32_t len = sample_vocab_len(v, token);
+    if (len == 0) return GSTATE_DEAD;
+    return gmatch_feed(gr->m, state, v->bytes + v->off[token], (size_t)len);
+}
