@@ -148,6 +148,21 @@ HEARTH_API int32_t hearth_detokenize(const hearth_model *model, const hearth_tok
                                      int32_t n_tokens, char *buf, int32_t buf_size,
                                      bool remove_special, bool unparse_special);
 
+/* Streaming detokenization, one generated token at a time: bytes of a UTF-8 character split
+ * across tokens are held back until the character is complete, so every chunk written holds
+ * whole characters (bytes that can never become valid pass through). Zero the state first. */
+typedef struct hearth_detok_state {
+    uint8_t pending[4];
+    int32_t n_pending;
+} hearth_detok_state;
+/* Returns bytes written, or minus the size needed (state unchanged). special: render control
+ * tokens' text. */
+HEARTH_API int32_t hearth_detok_stream(const hearth_model *model, hearth_detok_state *state,
+                                       hearth_token token, char *buf, int32_t buf_size,
+                                       bool special);
+/* End of the stream: writes what is still held (an unfinished character) as raw bytes. */
+HEARTH_API int32_t hearth_detok_flush(hearth_detok_state *state, char *buf, int32_t buf_size);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Chat: prompt templates and tool calls                                                       */
 /* ------------------------------------------------------------------------------------------ */

@@ -96,3 +96,17 @@ int32_t hearth_detokenize(const hearth_model *model, const hearth_token *tokens,
     if (n > (size_t)INT32_MAX) return INT32_MIN;
     return n > cap ? -(int32_t)n : (int32_t)n;
 }
+
+int32_t hearth_detok_stream(const hearth_model *model, hearth_detok_state *state, hearth_token token, char *buf,
+                            int32_t buf_size, bool special)
+{
+    const hearth_vocab *v = vocab_of(model);
+    if (!v || !state) return 0;
+    return hearth_vocab_detok_push(v, state, token, special, buf, buf ? buf_size : 0);
+}
+
+int32_t hearth_detok_flush(hearth_detok_state *state, char *buf, int32_t buf_size)
+{
+    if (!state) return 0;
+    return hearth_vocab_detok_flush(state, buf, buf ? buf_size : 0);
+}

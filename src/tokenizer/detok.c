@@ -199,7 +199,7 @@ static size_t incomplete_tail(const uint8_t *p, size_t n)
     return 0;
 }
 
-int32_t hearth_vocab_detok_push(const hearth_vocab *v, hearth_detok_stream *s, hearth_token id,
+int32_t hearth_vocab_detok_push(const hearth_vocab *v, hearth_detok_state *s, hearth_token id,
                                 bool special, char *buf, int32_t cap)
 {
     const char *p;
@@ -225,7 +225,7 @@ int32_t hearth_vocab_detok_push(const hearth_vocab *v, hearth_detok_stream *s, h
     return (int32_t)emit;
 }
 
-int32_t hearth_vocab_detok_flush(hearth_detok_stream *s, char *buf, int32_t cap)
+int32_t hearth_vocab_detok_flush(hearth_detok_state *s, char *buf, int32_t cap)
 {
     int32_t n = s->n_pending > 0 && s->n_pending <= 4 ? s->n_pending : 0;
     if (n > cap) return -n;

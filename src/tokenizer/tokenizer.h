@@ -88,16 +88,12 @@ size_t hearth_vocab_detokenize(const hearth_vocab *v, const hearth_token *tokens
 
 /* Incremental detokenization for streaming: bytes of a UTF-8 sequence split across tokens
  * are held back until the sequence is complete (or proves invalid). */
-typedef struct hearth_detok_stream {
-    uint8_t pending[4];
-    int32_t n_pending;
-} hearth_detok_stream;
 
 /* Appends token's piece; writes the bytes now complete to buf. Returns bytes written, or
  * minus the size needed (state unchanged) when cap is too small. */
-int32_t hearth_vocab_detok_push(const hearth_vocab *v, hearth_detok_stream *s, hearth_token id,
+int32_t hearth_vocab_detok_push(const hearth_vocab *v, hearth_detok_state *s, hearth_token id,
                                 bool special, char *buf, int32_t cap);
 /* Emits whatever is still held (an incomplete sequence at end of stream) as raw bytes. */
-int32_t hearth_vocab_detok_flush(hearth_detok_stream *s, char *buf, int32_t cap);
+int32_t hearth_vocab_detok_flush(hearth_detok_state *s, char *buf, int32_t cap);
 
 #endif

@@ -152,7 +152,7 @@ static void test_stream(void **state)
         assert_int_equal(hearth_vocab_tokenize(v, text, sizeof text - 1, false, false, &ids, &n, &err), HEARTH_OK);
         char all[512], chunk[64];
         size_t total = 0, pieces = 0;
-        hearth_detok_stream s = {0};
+        hearth_detok_state s = {0};
         for (size_t k = 0; k < n; k++) {
             int32_t w = hearth_vocab_detok_push(v, &s, ids[k], false, chunk, sizeof chunk);
             assert_true(w >= 0);
@@ -173,7 +173,7 @@ static void test_stream(void **state)
     }
     /* a too-small buffer leaves the state alone; flush emits an unfinished sequence raw */
     hearth_vocab *m = loaded[0];
-    hearth_detok_stream s = {0};
+    hearth_detok_state s = {0};
     char buf[8];
     assert_int_equal(hearth_vocab_detok_push(m, &s, m->byte_token[0xF0], false, buf, sizeof buf), 0);
     assert_int_equal(hearth_vocab_detok_push(m, &s, m->byte_token[0x9F], false, buf, sizeof buf), 0);
