@@ -285,6 +285,10 @@ typedef struct agent_run_result {
 hearth_status agent_run(const agent_config *cfg, const char *task, const agent_run_opts *opts,
                         agent_run_result *out, hearth_error *err);
 void agent_run_result_clear(agent_run_result *r);
+/* Starts a new run with the task of journaled run `run_id`, reusing its steps < from_step
+ * (model answers and tool results) and executing everything after them again. */
+hearth_status agent_run_replay(const agent_config *cfg, const char *run_id, long from_step,
+                               const agent_run_opts *opts, agent_run_result *out, hearth_error *err);
 
 /* ------------------------------------------------------------------ workflows */
 

@@ -170,7 +170,7 @@ static json_t *request(agent_mcp *m, const char *method, json_t *params, char *w
     bool sent = m->fd >= 0 && send_msg(m, msg);
     json_decref(msg);
     if (!sent) {
-        snprintf(why_buf, why_size, "mcp %s: %s: server is not running", m->cfg->name, method);
+        snprintf(why_buf, why_size, "mcp %s: %s: server is not running (it exited)", m->cfg->name, method);
         return NULL;
     }
     double deadline = hearth_time_sec() + m->cfg->timeout_s;

@@ -281,8 +281,16 @@ hearth_status agent_run(const agent_config *cfg, const char *task, const agent_r
     if (!st) st = agent_tools_new(cfg, &rs.tools, err);
     char *saved_task = NULL;
     if (!st && opts->resume_run_id) {
-        st = agent_journal_get_run(rs.journal, opts->resume_run_id, NULL, NULL, &saved_task, NULL, err);
-        snprintf(rs.run_id, sizeof rs.run_id, "%s", opts->resume_run_id);
+        char *status = NULL, *kind = NULL;
+        st = agent_journal_get_run(rs.journal, opts->resume_run_id, &kind, NULL, &saved_task, &status, err);
+        if (!st && strcmp(kind, "agent"))
+            st = hearth_fail(err, HEARTH_ERR_INVALID_ARG, "run '%s' is a %s run, not an agent run", opts->resume_run_id, kind);
+        if (!st && !strcmp(status, "done"))
+            st = hearth_fail(err, HEARTH_ERR_INVALID_ARG, "run '%s' already completed (replay it instead)",
+                             opts->resume_run_id);
+        free(status);
+        free(kind);
+        if (!st) snprintf(rs.run_id, sizeof rs.run_id, "%s", opts->resume_run_id);
         if (!st) task = saved_task;
     } else if (!st) {
         st = agent_journal_new_run(rs.journal, "agent", cfg->path, task, rs.run_id, sizeof rs.run_id, err);
@@ -349,4 +357,28 @@ void agent_run_result_clear(agent_run_result *r)
     memcpy(keep, r->run_id, sizeof keep);
     memset(r, 0, sizeof *r);
     memcpy(r->run_id, keep, sizeof keep);
+}
+
+hearth_status agent_run_replay(const agent_config *cfg, const char *run_id, long from_step, const agent_run_opts *opts,
+                               agent_run_result *out, hearth_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!cfg->state_path)
+        return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "%s: replay needs audit.state (the run journal)", cfg->path);
+    agent_journal *j;
+    hearth_status st = agent_journal_open(cfg->state_path, &j, err);
+    if (st) return st;
+    char *task = NULL, *kind = NULL, new_id[64];
+    st = agent_journal_get_run(j, run_id, &kind, NULL, &task, NULL, err);
+    if (!st && strcmp(kind, "agent"))
+        st = hearth_fail(err, HEARTH_ERR_INVALID_ARG, "run '%s' is a %s run, not an agent run", run_id, kind);
+    if (!st) st = agent_journal_new_run(j, "agent", cfg->path, task, new_id, sizeof new_id, err);
+    if (!st) st = agent_journal_copy_prefix(j, run_id, new_id, from_step, err);
+    agent_journal_close(j);
+    free(task);
+    free(kind);
+    if (st) return st;
+    agent_run_opts o = *opts;
+    o.resume_run_id = new_id;
+    return agent_run(cfg, NULL, &o, out, err);
 }

@@ -39,7 +39,8 @@ static void log_line(const char *what)
 static void wait_ms(int ms)
 {
     struct pollfd p = {0, POLLIN, 0};
-    if (poll(&p, 1, ms) > 0 && (p.revents & (POLLHUP | POLLERR))) exit(0);
+    if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) exit(0);
+    usleep((useconds_t)ms * 1000);
 }
 
 static const char *str_or(const char *s) { return s ? s : ""; }

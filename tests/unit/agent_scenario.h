@@ -14,20 +14,20 @@
 
 static char scn_dir[256];
 
-static void scn_mkdir(void)
+static inline void scn_mkdir(void)
 {
     snprintf(scn_dir, sizeof scn_dir, "/tmp/hearth-agent-scn-XXXXXX");
     assert_non_null(mkdtemp(scn_dir));
 }
 
-static void scn_rmdir(void)
+static inline void scn_rmdir(void)
 {
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", scn_dir);
     assert_int_equal(system(cmd), 0);
 }
 
-static const char *scn_path(const char *name)
+static inline const char *scn_path(const char *name)
 {
     static char buf[4][512];
     static int slot;
@@ -36,8 +36,8 @@ static const char *scn_path(const char *name)
     return out;
 }
 
-static void scn_write(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void scn_write(const char *name, const char *fmt, ...)
+static inline void scn_write(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void scn_write(const char *name, const char *fmt, ...)
 {
     FILE *f = fopen(scn_path(name), "w");
     assert_non_null(f);
@@ -48,7 +48,7 @@ static void scn_write(const char *name, const char *fmt, ...)
     fclose(f);
 }
 
-static agent_config *scn_config(const char *yaml)
+static inline agent_config *scn_config(const char *yaml)
 {
     scn_write("agent.yaml", "%s", yaml);
     agent_config *c = NULL;
@@ -62,12 +62,12 @@ typedef struct scn_events {
     json_t *all;
 } scn_events;
 
-static void scn_on_event(void *user, json_t *ev)
+static inline void scn_on_event(void *user, json_t *ev)
 {
     json_array_append(((scn_events *)user)->all, ev);
 }
 
-static int scn_count(scn_events *e, const char *type, const char *key, const char *value)
+static inline int scn_count(scn_events *e, const char *type, const char *key, const char *value)
 {
     int n = 0;
     for (size_t i = 0; i < json_array_size(e->all); i++) {
@@ -96,7 +96,7 @@ typedef struct {
     size_t len;
 } scn_upload;
 
-static enum MHD_Result scn_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+static inline enum MHD_Result scn_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                    const char *version, const char *data, size_t *size, void **con_cls)
 {
     (void)version;
@@ -138,14 +138,14 @@ static enum MHD_Result scn_handler(void *cls, struct MHD_Connection *conn, const
     return ret;
 }
 
-static void scn_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
+static inline void scn_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
 {
     (void)cls, (void)c, (void)t;
     free(*con_cls);
     *con_cls = NULL;
 }
 
-static void scn_server_start(scn_server *s, const char *reply, int fail_first)
+static inline void scn_server_start(scn_server *s, const char *reply, int fail_first)
 {
     memset(s, 0, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
@@ -158,7 +158,7 @@ static void scn_server_start(scn_server *s, const char *reply, int fail_first)
     s->port = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT)->port;
 }
 
-static void scn_server_stop(scn_server *s)
+static inline void scn_server_stop(scn_server *s)
 {
     MHD_stop_daemon(s->d);
     pthread_mutex_destroy(&s->mu);
