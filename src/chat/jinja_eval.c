@@ -106,6 +106,7 @@ static jv call_macro(jctx *c, const jmacro *m, jv *args, size_t nargs, const cha
         jscope_set(c, s, def->names[i], v);
     }
     for (size_t i = def->n_names; i < nargs; i++) jv_list_push(c, varargs.u.l, args[i]);
+    varargs.u.l->tuple = true;
     for (size_t k = 0; k < nkw; k++) {
         bool is_param = false;
         for (size_t i = 0; i < def->n_names; i++) is_param |= !strcmp(kwn[k], def->names[i]);
@@ -187,6 +188,7 @@ static jv eval(jctx *c, const jnode *n, jscope *s)
     case E_TUPLE:
         r = jv_list(c, n->args.n);
         for (size_t i = 0; i < n->args.n; i++) jv_list_push(c, r.u.l, eval(c, n->args.v[i], s));
+        r.u.l->tuple = n->kind == E_TUPLE;
         break;
     case E_DICT:
         r = jv_dict(c, n->args.n / 2);

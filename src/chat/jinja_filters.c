@@ -217,6 +217,7 @@ jv jinja_apply_filter(jctx *c, const char *name, jv v, jv *args, size_t nargs,
             k.u.s = v.u.d->keys[i];
             jv_list_push(c, pair.u.l, k);
             jv_list_push(c, pair.u.l, v.u.d->vals[i]);
+            pair.u.l->tuple = true;
             jv_list_push(c, out.u.l, pair);
         }
         return out;
@@ -262,11 +263,15 @@ jv jinja_apply_filter(jctx *c, const char *name, jv v, jv *args, size_t nargs,
         jv method = ARG(1, "method", jv_cstr(c, "common"));
         double f = v.kind == JV_INT ? (double)v.u.i : v.u.f, m = pow(10, (double)prec);
         const char *how = want_str(c, method, "method");
+        /* "common" is Python's round(): halves go to the even neighbour */
         double r = !strcmp(how, "ceil") ? ceil(f * m) / m : !strcmp(how, "floor") ? floor(f * m) / m
-                                                                                 : round(f * m) / m;
+                                                                                 : nearbyint(f * m) / m;
         return jv_float(r);
     }
-    if (!strcmp(name, "attr")) return jv_getattr(c, v, want_str(c, ARG(0, "name", jv_none()), "attribute"));
+    if (!strcmp(name, "attr")) { /* Python attributes only: a dict's keys are not attributes */
+        const char *a = want_str(c, ARG(0, "name", jv_none()), "attribute");
+        return v.kind == JV_DICT ? jv_undef("attr: a dict's keys are not attributes") : jv_getattr(c, v, a);
+    }
     if (!strcmp(name, "wordcount")) {
         jv s = jv_to_string(c, v);
         int64_t words = 0;

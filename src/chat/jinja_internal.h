@@ -70,7 +70,7 @@ typedef struct jv {
     } u;
 } jv;
 
-struct jlist { size_t n, cap; jv *items; };
+struct jlist { size_t n, cap; jv *items; bool tuple; /* prints as (a, b) */ };
 struct jdict { size_t n, cap; jstr **keys; jv *vals; };
 
 /* ---- tokens and AST ------------------------------------------------------------------- */

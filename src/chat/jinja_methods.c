@@ -261,6 +261,7 @@ static bool dict_method(jctx *c, jv d, const char *m, jv *args, size_t nargs, jv
                 jv pair = jv_list(c, 2);
                 jv_list_push(c, pair.u.l, k);
                 jv_list_push(c, pair.u.l, d.u.d->vals[i]);
+                pair.u.l->tuple = true;
                 jv_list_push(c, l.u.l, pair);
             }
         }

@@ -113,12 +113,12 @@ void jv_repr(jctx *c, jbuf *b, jv v, int depth)
     switch (v.kind) {
     case JV_STR: repr_str(c, b, v.u.s); break;
     case JV_LIST:
-        jbuf_puts(c, b, "[");
+        jbuf_puts(c, b, v.u.l->tuple ? "(" : "[");
         for (size_t i = 0; i < v.u.l->n; i++) {
             if (i) jbuf_puts(c, b, ", ");
             jv_repr(c, b, v.u.l->items[i], depth + 1);
         }
-        jbuf_puts(c, b, "]");
+        jbuf_puts(c, b, v.u.l->tuple ? (v.u.l->n == 1 ? ",)" : ")") : "]");
         break;
     case JV_DICT:
         jbuf_puts(c, b, "{");
