@@ -14,6 +14,7 @@ static const hearth_arch_ops *const arch_table[] = {
     &hearth_arch_llama_family[1],
     &hearth_arch_llama_family[2],
     &hearth_arch_llama_family[3],
+    &hearth_arch_bert,
 };
 
 hearth_model_params hearth_model_default_params(void)
