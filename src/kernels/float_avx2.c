@@ -2,12 +2,9 @@
  * float_avx2.c — AVX2+FMA+F16C kernels for the float weight types (F32, F16, BF16 weights
  * against F32 activations): conversions (bit-exact with the scalar reference) and dots.
  */
-#include <immintrin.h>
-
-#include "kernels/kernels_impl.h"
 #include "kernels/simd_x86.h"
 
-static void f16_to_float(const void *src, float *dst, int64_t n)
+void hearth_avx2_f16_to_float(const void *src, float *dst, int64_t n)
 {
     const hearth_f16 *s = src;
     int64_t i = 0;
@@ -16,7 +13,7 @@ static void f16_to_float(const void *src, float *dst, int64_t n)
     for (; i < n; i++) dst[i] = hearth_f16_to_f32(s[i]);
 }
 
-static void f16_from_float(const float *src, void *dst, int64_t n)
+void hearth_avx2_f16_from_float(const float *src, void *dst, int64_t n)
 {
     hearth_f16 *d = dst;
     int64_t i = 0;
@@ -34,7 +31,7 @@ static void bf16_to_float(const void *src, float *dst, int64_t n)
     for (; i < n; i++) dst[i] = hearth_bf16_to_f32(s[i]);
 }
 
-static void f32_vec_dot(int64_t n, float *s, const void *w, const void *a)
+void hearth_avx2_dot_f32(int64_t n, float *s, const void *w, const void *a)
 {
     const float *x = w, *y = a;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -53,7 +50,7 @@ static void f32_vec_dot(int64_t n, float *s, const void *w, const void *a)
     *s = sum;
 }
 
-static void f16_vec_dot(int64_t n, float *s, const void *w, const void *a)
+void hearth_avx2_dot_f16(int64_t n, float *s, const void *w, const void *a)
 {
     const hearth_f16 *x = w;
     const float *y = a;
@@ -95,10 +92,10 @@ static void bf16_vec_dot(int64_t n, float *s, const void *w, const void *a)
 
 void hearth_avx2_fill_float(hearth_kernels *k)
 {
-    k->to_float[HEARTH_TYPE_F16] = f16_to_float;
+    k->to_float[HEARTH_TYPE_F16] = hearth_avx2_f16_to_float;
     k->to_float[HEARTH_TYPE_BF16] = bf16_to_float;
-    k->from_float[HEARTH_TYPE_F16] = f16_from_float;
-    k->vec_dot[HEARTH_TYPE_F32] = f32_vec_dot;
-    k->vec_dot[HEARTH_TYPE_F16] = f16_vec_dot;
+    k->from_float[HEARTH_TYPE_F16] = hearth_avx2_f16_from_float;
+    k->vec_dot[HEARTH_TYPE_F32] = hearth_avx2_dot_f32;
+    k->vec_dot[HEARTH_TYPE_F16] = hearth_avx2_dot_f16;
     k->vec_dot[HEARTH_TYPE_BF16] = bf16_vec_dot;
 }

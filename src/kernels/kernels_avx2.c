@@ -6,4 +6,5 @@ void hearth_kernels_fill_avx2(hearth_kernels *k)
     hearth_avx2_fill_float(k);
     hearth_avx2_fill_legacy(k);
     hearth_avx2_fill_kquant(k);
+    hearth_avx2_fill_vec(&k->vec);
 }

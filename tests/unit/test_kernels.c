@@ -360,6 +360,131 @@ static void test_fixture_tensors(void **state)
     print_message("checked %d fixture rows\n", n_checked);
 }
 
+/* |got - want| <= rel * scale + abs, element by element */
+static void check_close(const char *what, const char *level, int64_t n, const float *got,
+                        const double *want, double rel, double abs_tol)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!(fabs(got[i] - want[i]) <= rel * fabs(want[i]) + abs_tol))
+            fail_msg("%s %s n=%lld: [%lld] = %.9g, expected %.9g", level, what, (long long)n,
+                     (long long)i, got[i], want[i]);
+}
+
+/* Vector operations on every level against float64 formulas. Tolerance: 4e-6 relative
+ * (a few float roundings, the SIMD exp polynomial is within 2 ulp) plus a small absolute
+ * term for results that cancel to near zero. */
+static void test_vec_ops(void **state)
+{
+    (void)state;
+    const hearth_kernels *levels[HEARTH_CPU_LEVELS];
+    int nl = n_levels(levels);
+    const int64_t sizes[] = {0, 1, 7, 8, 33, 128, 1000};
+    enum { MAXN = 1000 };
+    float *x = malloc(MAXN * 4), *b = malloc(MAXN * 4), *w = malloc(MAXN * 4), *y = malloc(MAXN * 4);
+    double *want = malloc(MAXN * sizeof(double));
+    hearth_f16 *h = malloc(MAXN * 2), *h2 = malloc(MAXN * 2);
+    for (int l = 0; l < nl; l++) {
+        const hearth_vec_ops *v = &levels[l]->vec;
+        const char *ln = levels[l]->name;
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+            int64_t n = sizes[si];
+            for (int64_t i = 0; i < n; i++) {
+                x[i] = rnd_normal() * 3.0f;
+                b[i] = rnd_normal();
+                w[i] = rnd_uniform() + 1.0f;
+                h[i] = hearth_f32_to_f16(rnd_normal());
+            }
+            double sd = 0, sa = 0, sh = 0, sha = 0, ss = 0, mx = -INFINITY, sum = 0;
+            for (int64_t i = 0; i < n; i++) {
+                sd += (double)x[i] * b[i];
+                sa += fabs((double)x[i] * b[i]);
+                sh += (double)hearth_f16_to_f32(h[i]) * b[i];
+                sha += fabs((double)hearth_f16_to_f32(h[i]) * b[i]);
+                ss += (double)x[i] * x[i];
+                mx = x[i] > mx ? x[i] : mx;
+            }
+            float got = v->dot_f32(x, b, n);
+            assert_true(fabs(got - sd) <= 1e-5 * sa + 1e-30);
+            got = v->dot_f16(h, b, n);
+            assert_true(fabs(got - sh) <= 1e-5 * sha + 1e-30);
+            assert_true(v->max(x, n) == (float)mx);
+
+            memcpy(y, b, n * 4);
+            v->axpy(y, 0.75f, x, n);
+            for (int64_t i = 0; i < n; i++) want[i] = b[i] + 0.75 * x[i];
+            check_close("axpy", ln, n, y, want, 1e-6, 1e-6);
+            memcpy(y, b, n * 4);
+            v->axpy_f16(y, -1.5f, h, n);
+            for (int64_t i = 0; i < n; i++) want[i] = b[i] - 1.5 * hearth_f16_to_f32(h[i]);
+            check_close("axpy_f16", ln, n, y, want, 1e-6, 1e-6);
+            memcpy(y, x, n * 4);
+            v->scale(y, 0.3f, n);
+            for (int64_t i = 0; i < n; i++) want[i] = (float)(x[i] * 0.3f);
+            check_close("scale", ln, n, y, want, 0, 0);
+            v->add(y, x, b, n);
+            for (int64_t i = 0; i < n; i++) want[i] = (float)(x[i] + b[i]);
+            check_close("add", ln, n, y, want, 0, 0);
+            v->mul(y, x, b, n);
+            for (int64_t i = 0; i < n; i++) want[i] = (float)(x[i] * b[i]);
+            check_close("mul", ln, n, y, want, 0, 0);
+            v->f32_to_f16(h2, x, n);
+            for (int64_t i = 0; i < n; i++) assert_int_equal(h2[i], hearth_f32_to_f16(x[i]));
+            v->f16_to_f32(y, h, n);
+            for (int64_t i = 0; i < n; i++) want[i] = hearth_f16_to_f32(h[i]);
+            check_close("f16_to_f32", ln, n, y, want, 0, 0);
+
+            double r = 1.0 / sqrt(ss / (double)(n ? n : 1) + 1e-6);
+            v->rmsnorm(y, x, w, n, 1e-6f);
+            for (int64_t i = 0; i < n; i++) want[i] = x[i] * r * w[i];
+            check_close("rmsnorm", ln, n, y, want, 4e-6, 1e-7);
+            memcpy(y, x, n * 4);
+            v->rmsnorm(y, y, NULL, n, 1e-6f); /* in place, no weight */
+            for (int64_t i = 0; i < n; i++) want[i] = x[i] * r;
+            check_close("rmsnorm in place", ln, n, y, want, 4e-6, 1e-7);
+
+            double mean = 0, var = 0;
+            for (int64_t i = 0; i < n; i++) mean += x[i];
+            mean /= (double)(n ? n : 1);
+            for (int64_t i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
+            double rl = 1.0 / sqrt(var / (double)(n ? n : 1) + 1e-5);
+            v->layernorm(y, x, w, b, n, 1e-5f);
+            for (int64_t i = 0; i < n; i++) want[i] = (x[i] - mean) * rl * w[i] + b[i];
+            check_close("layernorm", ln, n, y, want, 4e-6, 4e-6);
+
+            for (int64_t i = 0; i < n; i++) sum += exp(x[i] - mx);
+            memcpy(y, x, n * 4);
+            if (n > 3) y[2] = -INFINITY; /* a masked position */
+            double sum_m = sum - (n > 3 ? exp(x[2] - mx) : 0);
+            float ret = v->softmax(y, n);
+            if (n > 0) assert_true(fabs(ret - sum_m) <= 4e-6 * sum_m);
+            for (int64_t i = 0; i < n; i++) want[i] = (n > 3 && i == 2) ? 0.0 : exp(x[i] - mx) / sum_m;
+            check_close("softmax", ln, n, y, want, 4e-6, 1e-12);
+
+            v->silu(y, x, n);
+            for (int64_t i = 0; i < n; i++) want[i] = x[i] / (1.0 + exp(-(double)x[i]));
+            check_close("silu", ln, n, y, want, 4e-6, 1e-30);
+            v->swiglu(y, x, b, n);
+            for (int64_t i = 0; i < n; i++) want[i] = x[i] / (1.0 + exp(-(double)x[i])) * b[i];
+            check_close("swiglu", ln, n, y, want, 4e-6, 1e-30);
+            v->gelu(y, x, n);
+            for (int64_t i = 0; i < n; i++) {
+                double t = x[i];
+                want[i] = 0.5 * t * (1.0 + tanh(0.7978845608028654 * t * (1.0 + 0.044715 * t * t)));
+            }
+            check_close("gelu", ln, n, y, want, 4e-6, 1e-7);
+        }
+        /* a fully masked row, and large magnitudes for the exp range */
+        float row[9] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+        assert_true(v->softmax(row, 9) == 0.0f);
+        for (int i = 0; i < 9; i++) assert_true(row[i] == 0.0f);
+        float big[16] = {-200, -100, -90, -88, -50, -10, -1, 0, 1, 10, 50, 80, 88, 90, 100, 200};
+        v->silu(y, big, 16);
+        for (int i = 0; i < 16; i++) want[i] = big[i] / (1.0 + exp(-(double)big[i]));
+        check_close("silu range", ln, 16, y, want, 4e-6, 1e-30);
+    }
+    free(x); free(b); free(w); free(y); free(want); free(h); free(h2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_vec_dot),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_threadpool),
+        cmocka_unit_test(test_vec_ops),
         cmocka_unit_test(test_fixture_tensors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
