@@ -10,6 +10,9 @@ static const struct {
     const char *summary;
 } commands[] = {
     /* one line per subcommand, in the order `hearth --help` lists them */
+    {"run", cmd_run, "generate text from a model, streaming tokens"},
+    {"show", cmd_show, "describe a model file (architecture, size, tokenizer, template)"},
+    {"eval", cmd_eval, "next-token log-probabilities for a token sequence (teacher forcing)"},
     {NULL, NULL, NULL},
 };
 

@@ -177,7 +177,7 @@ static hearth_status find_arch(hearth_model *m, hearth_error *err)
             return HEARTH_OK;
         }
     return hearth_fail(err, HEARTH_ERR_UNSUPPORTED,
-                       "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, phi3)",
+                       "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, phi3, bert)",
                        m->path, arch);
 }
 
@@ -193,6 +193,15 @@ static void summarize(hearth_model *m)
         m->n_params += n;
         if (t->n_dims >= 2 && (unsigned)t->type < HEARTH_TYPE_COUNT) per_type[t->type] += n;
     }
+    /* bytes one decode step streams: every matrix a token multiplies with (the embedding
+     * table is only looked up, unless it doubles as the output projection) */
+    m->bytes_per_token = 0;
+    for (int32_t i = 0; i < m->n_bound; i++) {
+        const hearth_weight *w = m->bound[i];
+        if (w->m.rows > 1 && w != &m->tok_embd) m->bytes_per_token += hearth_row_size(w->m.type, w->m.cols) * (uint64_t)w->m.rows;
+    }
+    if (m->tied_output)
+        m->bytes_per_token += hearth_row_size(m->tok_embd.m.type, m->tok_embd.m.cols) * (uint64_t)m->tok_embd.m.rows;
     int best = -1;
     for (int t = 0; t < HEARTH_TYPE_COUNT; t++)
         if (per_type[t] && (best < 0 || per_type[t] > per_type[best])) best = t;
@@ -279,6 +288,7 @@ void hearth_model_get_info(const hearth_model *m, hearth_model_info *info)
     info->tokenizer = meta_str(m, "tokenizer.ggml.model", "");
     info->pre = meta_str(m, "tokenizer.ggml.pre", "");
     info->chat_template = meta_str(m, "tokenizer.chat_template", NULL);
+    info->weight_bytes_per_token = m->bytes_per_token;
 }
 
 int32_t hearth_model_meta_count(const hearth_model *m) { return (int32_t)hearth_gguf_n_kv(m->gguf); }

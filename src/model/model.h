@@ -148,6 +148,7 @@ struct hearth_model {
     /* info strings computed at load */
     const char *file_type;
     uint64_t n_params;
+    uint64_t bytes_per_token; /* weight bytes a decode step reads (hearth_model_info)    */
 };
 
 struct hearth_context {
