@@ -548,7 +548,7 @@ static bool flatten(parser *P)
         R->name = NULL;
         for (uint32_t a = 0; a < R->n_alts; a++) {
             g->alts[g->n_alts++] = g->n_elems;
-            memcpy(g->elems + g->n_elems, R->alts[a].e, R->alts[a].n * sizeof *g->elems);
+            if (R->alts[a].n) memcpy(g->elems + g->n_elems, R->alts[a].e, R->alts[a].n * sizeof *g->elems);
             g->n_elems += R->alts[a].n;
             g->elems[g->n_elems++] = (gelem){GE_END, r};
         }
