@@ -48,6 +48,8 @@ HEARTH_API const char *hearth_status_name(hearth_status status);
 HEARTH_API const char *hearth_version(void);
 /* Threads a context uses when n_threads is 0: the number of physical cores. */
 HEARTH_API int32_t hearth_default_threads(void);
+/* The CPU kernel level in use: "scalar", "avx2" or "avx512" (HEARTH_CPU forces one). */
+HEARTH_API const char *hearth_cpu_kernels(void);
 
 /* Logging. Library code never prints; it calls this callback (default: warnings and errors
  * to stderr). Pass NULL to silence everything. */

@@ -12,6 +12,7 @@ static const struct {
     /* one line per subcommand, in the order `hearth --help` lists them */
     {"run", cmd_run, "generate text from a model, streaming tokens"},
     {"show", cmd_show, "describe a model file (architecture, size, tokenizer, template)"},
+    {"bench", cmd_bench, "measure prompt and generation speed against the bandwidth bound"},
     {"eval", cmd_eval, "next-token log-probabilities for a token sequence (teacher forcing)"},
     {NULL, NULL, NULL},
 };

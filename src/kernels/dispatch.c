@@ -112,6 +112,8 @@ const hearth_kernels *hearth_kernels_at(hearth_cpu_level level)
     return &tables[level];
 }
 
+const char *hearth_cpu_kernels(void) { return hearth_kernels_get()->name; }
+
 bool hearth_type_supported(hearth_type t)
 {
     const hearth_kernels *k = hearth_kernels_at(HEARTH_CPU_SCALAR);
