@@ -10,6 +10,10 @@ static const struct {
     const char *summary;
 } commands[] = {
     /* one line per subcommand, in the order `hearth --help` lists them */
+    {"run", cmd_run, "generate text from a model, streaming tokens"},
+    {"show", cmd_show, "describe a model file (architecture, size, tokenizer, template)"},
+    {"bench", cmd_bench, "measure prompt and generation speed against the bandwidth bound"},
+    {"eval", cmd_eval, "next-token log-probabilities for a token sequence (teacher forcing)"},
     {"tokenize", cmd_tokenize, "split text into the model's token ids (as llama.cpp does)"},
     {"detokenize", cmd_detokenize, "turn token ids back into text"},
     {NULL, NULL, NULL},
