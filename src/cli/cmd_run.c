@@ -165,6 +165,7 @@ static json_t *piece_json(const hearth_model *m, hearth_token t)
     return s ? s : json_string(""); /* a piece that is part of a UTF-8 sequence */
 }
 
+/* "context_full" is reported by the caller: the loop says max_tokens when the cache ran out. */
 static const char *stop_name(hearth_stop_reason r)
 {
     switch (r) {
@@ -192,14 +193,14 @@ static void print_logprobs_text(const hearth_model *m, const hearth_generation *
 }
 
 static void print_json(const hearth_model *m, const run_opts *o, int32_t n_prompt, const hearth_generation *g,
-                       double t_prompt, double t_gen)
+                       const char *stop, double t_prompt, double t_gen)
 {
     json_t *root = json_object(), *toks = json_array();
     json_object_set_new(root, "model", json_string(o->path));
     json_object_set_new(root, "prompt_tokens", json_integer(n_prompt));
     json_t *text = json_stringn(g->text, g->len);
     json_object_set_new(root, "text", text ? text : json_string(""));
-    json_object_set_new(root, "stop", json_string(stop_name(g->stop)));
+    json_object_set_new(root, "stop", json_string(stop));
     for (int32_t i = 0; i < g->n_tokens; i++) {
         const hearth_sample *s = &g->samples[i];
         json_t *t = json_object();
@@ -285,8 +286,11 @@ static int generate(hearth_model *m, const run_opts *o, const char *prompt, size
         goto done;
     }
     double t_prompt = st.n ? st.t_first - t0 : t1 - t0, t_gen = st.n ? t1 - st.t_first : 0;
+    const char *stop = stop_name(gen.stop);
+    if (gen.stop == HEARTH_STOP_MAX_TOKENS && (o->n_predict == 0 || gen.n_tokens < o->n_predict))
+        stop = "context_full";
     if (o->json) {
-        print_json(m, o, n_prompt, &gen, t_prompt, t_gen);
+        print_json(m, o, n_prompt, &gen, stop, t_prompt, t_gen);
     } else {
         putchar('\n');
         if (o->logprobs) print_logprobs_text(m, &gen);
@@ -294,7 +298,7 @@ static int generate(hearth_model *m, const run_opts *o, const char *prompt, size
     }
     fprintf(stderr, "prompt: %d tokens, %.1f tokens/s | generation: %d tokens, %.1f tokens/s | stop: %s\n",
             n_prompt, t_prompt > 0 ? n_prompt / t_prompt : 0.0, gen.n_tokens,
-            t_gen > 0 && gen.n_tokens > 1 ? (gen.n_tokens - 1) / t_gen : 0.0, stop_name(gen.stop));
+            t_gen > 0 && gen.n_tokens > 1 ? (gen.n_tokens - 1) / t_gen : 0.0, stop);
 done:
     hearth_generation_free(&gen);
     hearth_sampler_free(smp);
