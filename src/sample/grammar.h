@@ -4,7 +4,7 @@
  *   GBNF text --grammar_parse.c--> gram (rules of element sequences; repetition desugared)
  *            --grammar_check.c--> checked: no undefined rules, every rule can finish, no
  *                                 recursion that grows the stack without consuming input;
- *                                 min_from[] = fewest characters to finish from any position
+ *                                 min_from[] = fewest tokens that surely finish from any position
  *   gram --grammar_match.c--> a pushdown matcher over code points, fed bytes: its states are
  *                             interned sets of interned stacks, with memoized byte transitions
  *   states x vocabulary trie --grammar_mask.c--> allowed-token bitsets, cached per state
@@ -46,7 +46,7 @@ typedef struct gram {
     gcharset *sets;
     uint32_t n_sets;
     uint32_t root;
-    uint32_t *min_from; /* per element position: fewest characters to reach the GE_END */
+    uint32_t *min_from; /* per element position: fewest tokens (bytes) to reach the GE_END */
 } gram;
 
 #define GRAM_INF 0x3fffffffu

@@ -5,8 +5,9 @@
  *   - recursion that reaches the same rule again without consuming input and with something
  *     left to match afterwards (left recursion): the matcher's stacks would grow forever.
  *     Recursion in tail position (x ::= y x | ...) is fine: it replaces the frame.
- * and computes min_from[]: the fewest characters that finish an alternative from each
- * position, which the token budget uses to guarantee a complete value.
+ * and computes min_from[]: from each position, the fewest tokens that surely finish the
+ * alternative (a character counts its UTF-8 bytes), which the token budget uses to guarantee a
+ * complete value.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,14 @@
 
 static uint32_t elem_min(const gram *g, const uint32_t *rule_min, gelem e)
 {
-    if (e.type == GE_CHARS) return g->sets[e.value].n ? 1 : GRAM_INF;
+    if (e.type == GE_CHARS) {
+        /* a character costs the UTF-8 bytes of the class's smallest code point: with byte
+         * tokens in the vocabulary that many tokens always suffice (the token budget needs an
+         * upper bound on tokens, not characters) */
+        if (!g->sets[e.value].n) return GRAM_INF;
+        uint32_t cp = g->ranges[g->sets[e.value].first].lo;
+        return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    }
     if (e.type == GE_RULE) return rule_min[e.value];
     return 0;
 }

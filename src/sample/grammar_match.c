@@ -24,7 +24,7 @@
 
 typedef struct snode {
     uint32_t pos, parent;
-    uint32_t mc;    /* fewest characters to empty this stack */
+    uint32_t mc;    /* fewest tokens that surely empty this stack (grammar_check.c) */
     uint32_t stamp; /* closure dedup: == m->stamp_now when already expanded this round */
 } snode;
 
@@ -201,6 +201,30 @@ static bool state_rehash(gmatch *m, uint32_t cap)
     return true;
 }
 
+static const uint32_t MIN_CP[4] = {0, 0x80, 0x800, 0x10000};
+
+/* The code points a partial UTF-8 character can still become. */
+static void partial_range(uint32_t partial, uint8_t need, uint8_t have, uint32_t *lo, uint32_t *hi)
+{
+    *lo = partial << (6 * need);
+    *hi = *lo | ((1u << (6 * need)) - 1);
+    if (*lo < MIN_CP[have + need]) *lo = MIN_CP[have + need];
+    if (*hi > 0x10ffff) *hi = 0x10ffff;
+    if (*lo >= 0xd800 && *hi <= 0xdfff) *hi = 0, *lo = 1; /* only surrogates: nothing valid */
+}
+
+/* Could the stack's top class take a character in [lo, hi]? */
+static bool stack_takes(const gmatch *m, uint32_t id, uint32_t lo, uint32_t hi)
+{
+    const gram *g = m->g;
+    const gcharset *cs = &g->sets[g->elems[m->nodes[id].pos].value];
+    for (uint32_t r = 0; r < cs->n; r++) {
+        const grange *gr = &g->ranges[cs->first + r];
+        if (gr->lo <= hi && gr->hi >= lo) return true;
+    }
+    return false;
+}
+
 /* Interns a state; ids sorted and unique, and not pointing into m->pool. */
 static int32_t intern(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t partial, uint8_t need, uint8_t have)
 {
@@ -222,8 +246,22 @@ static int32_t intern(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t parti
     memcpy(m->pool + m->n_pool, ids, n * sizeof *ids);
     m->n_pool += n;
     uint32_t best = GRAM_INF;
-    for (uint32_t k = 0; k < n; k++)
-        if (m->nodes[ids[k]].mc < best) best = m->nodes[ids[k]].mc;
+    if (need == 0) {
+        for (uint32_t k = 0; k < n; k++)
+            if (m->nodes[ids[k]].mc < best) best = m->nodes[ids[k]].mc;
+    } else {
+        /* inside a character: only stacks that can take it count, and finishing it costs the
+         * bytes still missing (one token each at worst) instead of the class's usual cost */
+        uint32_t lo, hi;
+        partial_range(partial, need, have, &lo, &hi);
+        for (uint32_t k = 0; k < n; k++) {
+            const snode *sn = &m->nodes[ids[k]];
+            if (ids[k] == 0 || !stack_takes(m, ids[k], lo, hi)) continue;
+            uint32_t top = m->g->min_from[sn->pos] - m->g->min_from[sn->pos + 1];
+            uint32_t mc = sn->mc - top + need;
+            if (mc < best) best = mc;
+        }
+    }
     st->accepting = need == 0 && ids[0] == 0;
     st->done = st->accepting && n == 1;
     st->need_tokens = st->done ? 0 : (int32_t)(best + 1 < GRAM_INF ? best + 1 : GRAM_INF);
@@ -299,15 +337,8 @@ int32_t gmatch_start(gmatch *m, hearth_error *err)
 /* Could any stack of the state take a character in [lo, hi]? Prunes partial UTF-8. */
 static bool range_viable(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t lo, uint32_t hi)
 {
-    const gram *g = m->g;
-    for (uint32_t k = 0; k < n; k++) {
-        if (ids[k] == 0) continue;
-        const gcharset *cs = &g->sets[g->elems[m->nodes[ids[k]].pos].value];
-        for (uint32_t r = 0; r < cs->n; r++) {
-            const grange *gr = &g->ranges[cs->first + r];
-            if (gr->lo <= hi && gr->hi >= lo) return true;
-        }
-    }
+    for (uint32_t k = 0; k < n; k++)
+        if (ids[k] != 0 && stack_takes(m, ids[k], lo, hi)) return true;
     return false;
 }
 
@@ -327,7 +358,6 @@ static int32_t advance_cp(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t c
 
 static int32_t compute_step(gmatch *m, int32_t s, uint8_t b)
 {
-    static const uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
     gstate st = m->states[s];
     if (!grow((void **)&m->ids, &m->cap_ids, st.n, sizeof *m->ids)) { fail_mem(m); return GSTATE_DEAD; }
     memcpy(m->ids, m->pool + st.off, st.n * sizeof *m->ids);
@@ -347,13 +377,12 @@ static int32_t compute_step(gmatch *m, int32_t s, uint8_t b)
         have = 0;
     }
     if (need == 0) {
-        if (partial < min_cp[have] || partial > 0x10ffff || (partial >= 0xd800 && partial <= 0xdfff))
+        if (partial < MIN_CP[have] || partial > 0x10ffff || (partial >= 0xd800 && partial <= 0xdfff))
             return GSTATE_DEAD;
         return advance_cp(m, m->ids, st.n, partial);
     }
-    uint32_t lo = partial << (6 * need), hi = lo | ((1u << (6 * need)) - 1);
-    if (lo < min_cp[have + need]) lo = min_cp[have + need];
-    if (hi > 0x10ffff) hi = 0x10ffff;
+    uint32_t lo, hi;
+    partial_range(partial, need, have, &lo, &hi);
     if (lo > hi || !range_viable(m, m->ids, st.n, lo, hi)) return GSTATE_DEAD;
     return intern(m, m->ids, st.n, partial, need, have);
 }
