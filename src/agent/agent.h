@@ -295,6 +295,8 @@ hearth_status agent_run_replay(const agent_config *cfg, const char *run_id, long
 typedef struct agent_workflow agent_workflow;
 hearth_status agent_workflow_load(const char *path, agent_workflow **out, hearth_error *err);
 void agent_workflow_free(agent_workflow *w);
+/* The agent configuration the workflow runs with (models, tools, audit, state); owned by w. */
+agent_config *agent_workflow_config(agent_workflow *w);
 /* Runs (or resumes) a workflow; an approval node stops with status "waiting" until resumed
  * with approve=true. */
 hearth_status agent_workflow_run(agent_workflow *w, const char *input, const agent_run_opts *opts,

@@ -198,6 +198,10 @@ hearth_status agent_config_parse(const char *text, size_t len, const char *name,
     st = parse_sections(&y, ydoc_root(&y), c);
     ydoc_free(&y);
     for (size_t i = 0; !st && i < c->fs_roots.n; i++) st = resolve(c, &c->fs_roots.items[i], err);
+    if (!st && !c->model_answerer && c->model_planner) c->model_answerer = strdup(c->model_planner);
+    if (!st && !c->model_planner && c->model_answerer) c->model_planner = strdup(c->model_answerer);
+    char **models[] = {&c->model_planner, &c->model_answerer, &c->model_embedder, &c->model_fallback};
+    for (size_t i = 0; !st && i < HEARTH_ARRAY_LEN(models); i++) st = resolve(c, models[i], err);
     if (!st) st = resolve(c, &c->audit_path, err);
     if (!st) st = resolve(c, &c->state_path, err);
     if (!st && c->max_samples < c->samples) c->max_samples = c->samples;

@@ -19,6 +19,8 @@ typedef int (*cli_command_fn)(int argc, char **argv);
 /* (one declaration per subcommand; add yours here and a line in main.c's table) */
 int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);

@@ -12,6 +12,8 @@ static const struct {
     /* one line per subcommand, in the order `hearth --help` lists them */
     {"run", cmd_run, "generate text from a model, streaming tokens"},
     {"show", cmd_show, "describe a model file (architecture, size, tokenizer, template)"},
+    {"agent", cmd_agent, "run an agent on a task; list, resume and replay durable runs"},
+    {"audit", cmd_audit, "verify an agent audit log's hash chain"},
     {"bench", cmd_bench, "measure prompt and generation speed against the bandwidth bound"},
     {"eval", cmd_eval, "next-token log-probabilities for a token sequence (teacher forcing)"},
     {"tokenize", cmd_tokenize, "split text into the model's token ids (as llama.cpp does)"},

@@ -17,7 +17,7 @@ static void test_full_config(void **state)
     hearth_error err = {0};
     if (agent_config_load("tests/data/agent/full.yaml", &c, &err)) fail_msg("%s", err.message);
     assert_string_equal(c->name, "support-bot");
-    assert_string_equal(c->model_fallback, "models/qwen3-4b.gguf");
+    assert_string_equal(c->model_fallback, "tests/data/agent/models/qwen3-4b.gguf");
     assert_int_equal(c->tools.n, 6);
     assert_true(agent_strlist_has(&c->tools, "files.read_file")); /* "files.*" wildcard */
     assert_false(agent_strlist_has(&c->tools, "shell"));
