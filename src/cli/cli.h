@@ -22,6 +22,8 @@ int cmd_show(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_rag(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);

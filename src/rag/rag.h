@@ -161,6 +161,10 @@ void rag_hit_clear(rag_hit *h);
 hearth_status rag_store_bm25(rag_store *s, const char *query, int32_t k, int64_t *ids,
                              double *scores, int32_t *n_out, hearth_error *err);
 
+/* Free-form store metadata (meta table), e.g. "model.path". get: HEARTH_ERR_FORMAT when absent. */
+hearth_status rag_store_meta_get(rag_store *s, const char *key, char *buf, size_t cap, hearth_error *err);
+hearth_status rag_store_meta_set(rag_store *s, const char *key, const char *value, hearth_error *err);
+
 /* The underlying connection, for tests and integrity checks. */
 struct sqlite3 *rag_store_db(rag_store *s);
 

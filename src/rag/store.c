@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,7 +137,7 @@ hearth_status rag_store_resolve(const char *name, bool create, char *out, size_t
     return HEARTH_OK;
 }
 
-static hearth_status meta_get(rag_store *s, const char *key, char *buf, size_t cap, hearth_error *err)
+hearth_status rag_store_meta_get(rag_store *s, const char *key, char *buf, size_t cap, hearth_error *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
@@ -154,7 +155,7 @@ static hearth_status meta_get(rag_store *s, const char *key, char *buf, size_t c
     return db_fail(s, err, "reading meta");
 }
 
-static hearth_status meta_set(rag_store *s, const char *key, const char *value, hearth_error *err)
+hearth_status rag_store_meta_set(rag_store *s, const char *key, const char *value, hearth_error *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
@@ -219,12 +220,12 @@ hearth_status rag_store_open(const char *path, bool create, rag_store **out, hea
         if ((st = exec(s, "COMMIT", err)) != HEARTH_OK) goto fail;
     }
     char v[64];
-    if ((st = meta_get(s, "format", v, sizeof v, err)) != HEARTH_OK) goto fail;
+    if ((st = rag_store_meta_get(s, "format", v, sizeof v, err)) != HEARTH_OK) goto fail;
     if (strcmp(v, "hearth-rag-store") != 0) {
         st = hearth_fail(err, HEARTH_ERR_FORMAT, "%s: meta format: expected 'hearth-rag-store', found '%s'", path, v);
         goto fail;
     }
-    if ((st = meta_get(s, "schema_version", v, sizeof v, err)) != HEARTH_OK) goto fail;
+    if ((st = rag_store_meta_get(s, "schema_version", v, sizeof v, err)) != HEARTH_OK) goto fail;
     if (strcmp(v, SCHEMA_VERSION) != 0) {
         st = hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: schema version %s, this hearth reads version %s",
                          path, v, SCHEMA_VERSION);
@@ -254,8 +255,8 @@ struct sqlite3 *rag_store_db(rag_store *s) { return s->db; }
 hearth_status rag_store_model(rag_store *s, char *name, size_t name_cap, int32_t *dim, hearth_error *err)
 {
     char d[32];
-    hearth_status st = meta_get(s, "model.name", name, name_cap, err);
-    if (st == HEARTH_OK) st = meta_get(s, "model.dim", d, sizeof d, err);
+    hearth_status st = rag_store_meta_get(s, "model.name", name, name_cap, err);
+    if (st == HEARTH_OK) st = rag_store_meta_get(s, "model.dim", d, sizeof d, err);
     if (st == HEARTH_OK) *dim = atoi(d);
     return st;
 }
@@ -274,9 +275,9 @@ hearth_status rag_store_check_model(rag_store *s, const rag_embedder *emb, bool 
 {
     char name[256], fp[96], d[32];
     hearth_status st;
-    if ((st = meta_get(s, "model.name", name, sizeof name, err)) != HEARTH_OK) return st;
-    if ((st = meta_get(s, "model.fingerprint", fp, sizeof fp, err)) != HEARTH_OK) return st;
-    if ((st = meta_get(s, "model.dim", d, sizeof d, err)) != HEARTH_OK) return st;
+    if ((st = rag_store_meta_get(s, "model.name", name, sizeof name, err)) != HEARTH_OK) return st;
+    if ((st = rag_store_meta_get(s, "model.fingerprint", fp, sizeof fp, err)) != HEARTH_OK) return st;
+    if ((st = rag_store_meta_get(s, "model.dim", d, sizeof d, err)) != HEARTH_OK) return st;
     int64_t n_docs;
     if ((st = count_rows(s, "SELECT count(*) FROM documents", &n_docs, err)) != HEARTH_OK) return st;
     const char *want_name = emb ? emb->name : "";
@@ -286,9 +287,9 @@ hearth_status rag_store_check_model(rag_store *s, const rag_embedder *emb, bool 
         char dim[32];
         snprintf(dim, sizeof dim, "%d", emb ? emb->dim : 0);
         if ((st = exec(s, "BEGIN IMMEDIATE", err)) != HEARTH_OK) return st;
-        if ((st = meta_set(s, "model.name", want_name, err)) == HEARTH_OK &&
-            (st = meta_set(s, "model.dim", dim, err)) == HEARTH_OK &&
-            (st = meta_set(s, "model.fingerprint", want_fp, err)) == HEARTH_OK)
+        if ((st = rag_store_meta_set(s, "model.name", want_name, err)) == HEARTH_OK &&
+            (st = rag_store_meta_set(s, "model.dim", dim, err)) == HEARTH_OK &&
+            (st = rag_store_meta_set(s, "model.fingerprint", want_fp, err)) == HEARTH_OK)
             return exec(s, "COMMIT", err);
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return st;
@@ -577,8 +578,24 @@ hearth_status rag_store_chunk_get(rag_store *s, int64_t chunk_id, rag_hit *hit, 
     return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? HEARTH_OK : db_fail(s, err, "reading chunk");
 }
 
-/* Turns free text into an FTS5 query: every word becomes a quoted term, joined with OR, so
- * user input can never be FTS5 syntax (no column filters, NEAR, unbalanced quotes...). */
+static bool is_stopword(const char *w, size_t n)
+{
+    /* the words that match nearly every chunk: a question made only of them matches nothing */
+    static const char *const stop[] = {"a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does",
+                                       "for", "from", "how", "i", "in", "is", "it", "of", "on", "or", "our",
+                                       "that", "the", "this", "to", "was", "we", "what", "when", "where",
+                                       "which", "who", "why", "will", "with", "you", "your", "my", "me", "there",
+                                       "their", "they", "have", "has", "get", "if", "about", "should", "would"};
+    for (size_t i = 0; i < HEARTH_ARRAY_LEN(stop); i++)
+        if (strlen(stop[i]) == n && strncasecmp(stop[i], w, n) == 0) return true;
+    return false;
+}
+
+static bool fts_word_char(unsigned char c) { return c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z'); }
+
+/* Turns free text into an FTS5 query: every word that is not a stopword becomes a quoted term,
+ * joined with OR, so user input can never be FTS5 syntax (no column filters, NEAR, unbalanced
+ * quotes...). */
 static char *fts_query(const char *text)
 {
     size_t n = strlen(text);
@@ -587,12 +604,15 @@ static char *fts_query(const char *text)
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)text;
     while (*p) {
-        while (*p && !(*p >= 0x80 || (*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z'))) p++;
+        while (*p && !fts_word_char(*p)) p++;
         if (!*p) break;
+        const unsigned char *w = p;
+        while (fts_word_char(*p)) p++;
+        if (is_stopword((const char *)w, (size_t)(p - w))) continue;
         if (o) o += (size_t)sprintf(q + o, " OR ");
         q[o++] = '"';
-        while (*p >= 0x80 || (*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z'))
-            q[o++] = (char)*p++;
+        memcpy(q + o, w, (size_t)(p - w));
+        o += (size_t)(p - w);
         q[o++] = '"';
     }
     q[o] = 0;

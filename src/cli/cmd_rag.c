@@ -1,0 +1,426 @@
+/* cmd_rag.c — `hearth rag ingest|search|ask|status`: local retrieval over private documents.
+ * The work is in src/rag/; this file parses options, draws progress, and prints results. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/rag_cli.h"
+#include "rag/embedder.h"
+#include "rag/ingest.h"
+#include "rag/search.h"
+
+static const char *rag_help =
+    "usage: hearth rag ingest PATH... --store NAME [--model EMBED.gguf] [options]\n"
+    "       hearth rag search QUERY --store NAME [-k N] [--mode vector|bm25|hybrid] [options]\n"
+    "       hearth rag ask QUESTION --store NAME --model CHAT.gguf [options]\n"
+    "       hearth rag status --store NAME [--json]\n"
+    "\n"
+    "Retrieval over private documents that never leave the machine. A store is one SQLite\n"
+    "database: documents, chunks (with file, line range, heading path and page), an FTS5\n"
+    "full-text index and, when ingested with an embedding model, one vector per chunk.\n"
+    "Each command has its own --help (hearth rag ingest --help, ...).\n"
+    "\n"
+    "stores: --store NAME is $HEARTH_HOME/stores/NAME.db (HEARTH_HOME defaults to ~/.hearth);\n"
+    "a NAME containing '/' is used as a path.\n";
+
+static const char *ingest_help =
+    "usage: hearth rag ingest PATH... --store NAME [--model EMBED.gguf] [options]\n"
+    "\n"
+    "Adds files and directories (recursively) to a store. Text (.txt, .md, source code, .json,\n"
+    ".csv, any other UTF-8 file), HTML (scripts and styles dropped, headings kept) and PDF (with\n"
+    "page numbers) are split along their structure (headings, paragraphs, blank-line blocks)\n"
+    "into chunks of at most --chunk-tokens tokens that overlap by --overlap tokens.\n"
+    "\n"
+    "Re-running is incremental: files whose content is unchanged are skipped, changed files\n"
+    "are replaced, and documents under an ingested directory whose file is gone are removed.\n"
+    "Each document is written in one transaction: killing ingestion at any moment leaves every\n"
+    "document either as it was or fully updated. Hidden files and directories are skipped;\n"
+    "binary, unreadable, corrupt and oversized files are skipped with one warning each.\n"
+    "\n"
+    "The first ingest fixes the store's embedding model (or none: BM25 search only); later\n"
+    "ingests and searches must use the same model.\n"
+    "\n"
+    "options:\n"
+    "  --store NAME        the store (created if missing)\n"
+    "  --model FILE        embedding model (bert GGUF, e.g. all-minilm, bge-small)\n"
+    "  --include GLOB      only files matching GLOB (repeatable; a GLOB with '/' matches the\n"
+    "                      path below PATH, otherwise the file name)\n"
+    "  --exclude GLOB      skip files and directories matching GLOB (repeatable)\n"
+    "  --max-size BYTES    skip larger files (default 67108864)\n"
+    "  --chunk-tokens N    chunk size bound (default 200)\n"
+    "  --overlap N         tokens repeated between consecutive chunks (default 32)\n"
+    "  --threads N         threads for the embedding model (default: physical cores)\n"
+    "  --json              print the summary as JSON\n"
+    "\n"
+    "A progress bar is drawn on stderr when it is a terminal; the summary lists files,\n"
+    "chunks, skips by reason, and seconds.\n"
+    "\n"
+    "exit status: 0 on success (even with skipped files), 1 on a store or model error,\n"
+    "2 on a usage error.\n"
+    "\n"
+    "example:\n"
+    "  hearth rag ingest ~/handbook ~/contracts --store work --model all-minilm.gguf\n";
+
+static const char *search_help =
+    "usage: hearth rag search QUERY --store NAME [options]\n"
+    "\n"
+    "Finds the chunks that best match QUERY. Modes: bm25 (FTS5 full-text ranking), vector\n"
+    "(cosine similarity of embeddings: exact below 20000 chunks, an HNSW index kept next to\n"
+    "the store above), hybrid (reciprocal rank fusion of both; the default when the store has\n"
+    "embeddings). The embedding model defaults to the file the store was ingested with.\n"
+    "\n"
+    "options:\n"
+    "  --store NAME          the store\n"
+    "  -k N                  number of results (default 5)\n"
+    "  --mode MODE           vector, bm25 or hybrid\n"
+    "  --model FILE          embedding model (must be the one the store was built with)\n"
+    "  --filter path=GLOB    only documents whose path matches GLOB ('*' also matches '/';\n"
+    "                        a relative GLOB matches at any directory, e.g. docs/x.md)\n"
+    "  --ef N                HNSW candidate list size (higher: better recall, slower)\n"
+    "  --json                print {\"results\":[{rank, score, path, line_start, line_end,\n"
+    "                        page, heading, snippet, text}]}\n"
+    "\n"
+    "Each result line: rank, score, path:lines (or page), heading, and a snippet.\n"
+    "\n"
+    "exit status: 0 on success (also with no results), 1 on a store/model error, 2 on a usage\n"
+    "error.\n";
+
+static const char *status_help =
+    "usage: hearth rag status --store NAME [--json]\n"
+    "\n"
+    "Prints the store's path, embedding model, and counts of documents, chunks and vectors.\n";
+
+/* ---- shared with cmd_rag_ask.c ------------------------------------------------------------- */
+
+bool rag_cli_arg(int argc, char **argv, int *i, const char *name, const char **val, int *rc, const char *cmd)
+{
+    if (strcmp(argv[*i], name) != 0) return false;
+    if (*i + 1 >= argc) {
+        *rc = cli_usage_error(cmd, "%s needs a value", name);
+        *val = NULL;
+        return true;
+    }
+    *val = argv[++*i];
+    return true;
+}
+
+int rag_cli_open_store(const char *cmd, const char *name, bool create, rag_store **s)
+{
+    char path[4096];
+    hearth_error err = {0};
+    if (!name) return cli_usage_error(cmd, "--store NAME is required");
+    if (rag_store_resolve(name, create, path, sizeof path, &err) || rag_store_open(path, create, s, &err))
+        return cli_fail(cmd, "%s", err.message);
+    return 0;
+}
+
+/* The model to embed queries with: --model, else the path recorded at ingest. */
+int rag_cli_open_embedder(const char *cmd, rag_store *s, const char *model, int32_t threads, rag_embedder *emb,
+                          bool *have)
+{
+    hearth_error err = {0};
+    char recorded[4096] = "";
+    *have = false;
+    if (!model) {
+        char dim[32];
+        if (rag_store_meta_get(s, "model.path", recorded, sizeof recorded, &err) || !*recorded) return 0;
+        if (rag_store_meta_get(s, "model.dim", dim, sizeof dim, &err) || atoi(dim) == 0) return 0;
+        model = recorded;
+    }
+    if (rag_embedder_open_model(model, threads, emb, &err)) return cli_fail(cmd, "%s", err.message);
+    *have = true;
+    return 0;
+}
+
+/* ---- ingest ---------------------------------------------------------------------------------- */
+
+static void progress(void *user, size_t done, size_t total, const char *path)
+{
+    (void)user;
+    int width = 30, filled = total ? (int)(done * (size_t)width / total) : width;
+    const char *name = path ? strrchr(path, '/') : NULL;
+    name = name ? name + 1 : path ? path : "";
+    fprintf(stderr, "\r\033[K[%.*s%.*s] %zu/%zu %.40s", filled, "##############################", width - filled,
+            "..............................", done, total, name);
+    if (!path) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static int cmd_ingest(int argc, char **argv)
+{
+    const char *cmd = "rag ingest", *store = NULL, *model = NULL, *v;
+    const char **paths = calloc((size_t)argc, sizeof *paths), **inc = calloc((size_t)argc, sizeof *inc),
+               **exc = calloc((size_t)argc, sizeof *exc);
+    size_t n_paths = 0, n_inc = 0, n_exc = 0;
+    bool json = false;
+    long chunk = 200, overlap = 32, threads = 0, max_size = 64L << 20;
+    int rc = 0;
+    rag_store *s = NULL;
+    rag_embedder emb;
+    bool have_emb = false;
+    memset(&emb, 0, sizeof emb);
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help")) {
+            fputs(ingest_help, stdout);
+            goto done;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (rag_cli_arg(argc, argv, &i, "--store", &store, &rc, cmd) || rag_cli_arg(argc, argv, &i, "--model", &model, &rc, cmd)) {
+        } else if (rag_cli_arg(argc, argv, &i, "--include", &v, &rc, cmd)) {
+            if (v) inc[n_inc++] = v;
+        } else if (rag_cli_arg(argc, argv, &i, "--exclude", &v, &rc, cmd)) {
+            if (v) exc[n_exc++] = v;
+        } else if (rag_cli_arg(argc, argv, &i, "--chunk-tokens", &v, &rc, cmd)) {
+            if (v && !cli_parse_long(cmd, "--chunk-tokens", v, 16, 8192, &chunk)) rc = 2;
+        } else if (rag_cli_arg(argc, argv, &i, "--overlap", &v, &rc, cmd)) {
+            if (v && !cli_parse_long(cmd, "--overlap", v, 0, 4096, &overlap)) rc = 2;
+        } else if (rag_cli_arg(argc, argv, &i, "--threads", &v, &rc, cmd)) {
+            if (v && !cli_parse_long(cmd, "--threads", v, 0, 1024, &threads)) rc = 2;
+        } else if (rag_cli_arg(argc, argv, &i, "--max-size", &v, &rc, cmd)) {
+            if (v && !cli_parse_long(cmd, "--max-size", v, 1, 1L << 40, &max_size)) rc = 2;
+        } else if (a[0] == '-' && a[1]) {
+            rc = cli_usage_error(cmd, "unknown option '%s'", a);
+        } else {
+            paths[n_paths++] = a;
+        }
+    }
+    if (rc) goto done;
+    if (!n_paths) {
+        rc = cli_usage_error(cmd, "give at least one file or directory to ingest");
+        goto done;
+    }
+    if (overlap >= chunk) {
+        rc = cli_usage_error(cmd, "--overlap (%ld) must be smaller than --chunk-tokens (%ld)", overlap, chunk);
+        goto done;
+    }
+    if ((rc = rag_cli_open_store(cmd, store, true, &s))) goto done;
+    hearth_error err = {0};
+    if (model) {
+        if (rag_embedder_open_model(model, (int32_t)threads, &emb, &err)) {
+            rc = cli_fail(cmd, "%s", err.message);
+            goto done;
+        }
+        have_emb = true;
+    } else if ((rc = rag_cli_open_embedder(cmd, s, NULL, (int32_t)threads, &emb, &have_emb))) {
+        goto done;
+    }
+    rag_ingest_params p = rag_ingest_default_params();
+    p.include = inc;
+    p.n_include = n_inc;
+    p.exclude = exc;
+    p.n_exclude = n_exc;
+    p.max_file_size = (size_t)max_size;
+    p.chunk.max_tokens = (int32_t)chunk;
+    p.chunk.overlap = (int32_t)overlap;
+    p.embedder = have_emb ? &emb : NULL;
+    if (cli_stderr_is_tty()) p.progress = progress;
+    rag_ingest_summary sum;
+    if (rag_ingest(s, paths, n_paths, &p, &sum, &err)) {
+        rc = cli_fail(cmd, "%s", err.message);
+        goto done;
+    }
+    if (model && rag_store_meta_set(s, "model.path", model, &err)) {
+        rc = cli_fail(cmd, "%s", err.message);
+        goto done;
+    }
+    int64_t skipped = 0;
+    for (int r = 1; r < RAG_SKIP_REASONS; r++) skipped += sum.skipped[r];
+    if (json) {
+        json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "store", rag_store_path(s), "files",
+                              (json_int_t)sum.files, "added", (json_int_t)sum.added, "updated",
+                              (json_int_t)sum.updated, "unchanged", (json_int_t)sum.unchanged, "removed",
+                              (json_int_t)sum.removed, "chunks", (json_int_t)sum.chunks, "skipped",
+                              (json_int_t)skipped, "seconds", sum.seconds);
+        json_t *why = json_object();
+        for (int r = 1; r < RAG_SKIP_REASONS; r++)
+            if (sum.skipped[r]) json_object_set_new(why, rag_skip_name((rag_skip)r), json_integer(sum.skipped[r]));
+        json_object_set_new(o, "skipped_by_reason", why);
+        char *txt = json_dumps(o, JSON_COMPACT);
+        puts(txt);
+        free(txt);
+        json_decref(o);
+    } else {
+        printf("%lld files: %lld added, %lld updated, %lld unchanged, %lld removed; %lld chunks written",
+               (long long)sum.files, (long long)sum.added, (long long)sum.updated, (long long)sum.unchanged,
+               (long long)sum.removed, (long long)sum.chunks);
+        if (skipped) {
+            printf("; %lld skipped (", (long long)skipped);
+            const char *sep = "";
+            for (int r = 1; r < RAG_SKIP_REASONS; r++)
+                if (sum.skipped[r]) {
+                    printf("%s%lld %s", sep, (long long)sum.skipped[r], rag_skip_name((rag_skip)r));
+                    sep = ", ";
+                }
+            printf(")");
+        }
+        printf("; %.2f s\n", sum.seconds);
+    }
+done:
+    if (have_emb) rag_embedder_close(&emb);
+    rag_store_close(s);
+    free(paths);
+    free(inc);
+    free(exc);
+    return rc;
+}
+
+/* ---- search ----------------------------------------------------------------------------------- */
+
+int rag_cli_parse_mode(const char *cmd, const char *v, rag_mode *mode)
+{
+    if (!strcmp(v, "vector")) *mode = RAG_MODE_VECTOR;
+    else if (!strcmp(v, "bm25")) *mode = RAG_MODE_BM25;
+    else if (!strcmp(v, "hybrid")) *mode = RAG_MODE_HYBRID;
+    else return cli_usage_error(cmd, "--mode must be vector, bm25 or hybrid, got '%s'", v);
+    return 0;
+}
+
+void rag_cli_location(const rag_hit *h, char *buf, size_t cap)
+{
+    if (h->page > 0) snprintf(buf, cap, "%s (page %d)", h->path, h->page);
+    else snprintf(buf, cap, "%s:%d-%d", h->path, h->line_start, h->line_end);
+}
+
+static int cmd_search(int argc, char **argv)
+{
+    const char *cmd = "rag search", *store = NULL, *model = NULL, *query = NULL, *filter = NULL, *v;
+    bool json = false, mode_set = false;
+    long k = 5, ef = 0;
+    int rc = 0;
+    rag_search_params p = rag_search_default_params();
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help")) {
+            fputs(search_help, stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (rag_cli_arg(argc, argv, &i, "--store", &store, &rc, cmd) || rag_cli_arg(argc, argv, &i, "--model", &model, &rc, cmd)) {
+        } else if (rag_cli_arg(argc, argv, &i, "-k", &v, &rc, cmd)) {
+            if (v && !cli_parse_long(cmd, "-k", v, 1, 1000, &k)) rc = 2;
+        } else if (rag_cli_arg(argc, argv, &i, "--ef", &v, &rc, cmd)) {
+            if (v && !cli_parse_long(cmd, "--ef", v, 1, 100000, &ef)) rc = 2;
+        } else if (rag_cli_arg(argc, argv, &i, "--mode", &v, &rc, cmd)) {
+            if (v) rc = rag_cli_parse_mode(cmd, v, &p.mode), mode_set = true;
+        } else if (rag_cli_arg(argc, argv, &i, "--filter", &v, &rc, cmd)) {
+            if (v && strncmp(v, "path=", 5) != 0) rc = cli_usage_error(cmd, "--filter expects path=GLOB, got '%s'", v);
+            else if (v) filter = v + 5;
+        } else if (a[0] == '-' && a[1]) {
+            rc = cli_usage_error(cmd, "unknown option '%s'", a);
+        } else if (!query) {
+            query = a;
+        } else {
+            rc = cli_usage_error(cmd, "one QUERY only (quote it), got '%s' too", a);
+        }
+    }
+    if (rc) return rc;
+    if (!query) return cli_usage_error(cmd, "QUERY is required");
+    rag_store *s;
+    if ((rc = rag_cli_open_store(cmd, store, false, &s))) return rc;
+    rag_embedder emb;
+    bool have = false;
+    memset(&emb, 0, sizeof emb);
+    if (!mode_set || p.mode != RAG_MODE_BM25) rc = rag_cli_open_embedder(cmd, s, model, 0, &emb, &have);
+    if (!rc && !mode_set && !have) p.mode = RAG_MODE_BM25; /* a store without vectors */
+    p.k = (int32_t)k;
+    p.ef_search = (int32_t)ef;
+    p.path_glob = filter;
+    p.embedder = have ? &emb : NULL;
+    rag_hit *hits = NULL;
+    int32_t n = 0;
+    hearth_error err = {0};
+    if (!rc && rag_search(s, query, &p, &hits, &n, &err)) rc = cli_fail(cmd, "%s", err.message);
+    static const char *const modes[] = {"vector", "bm25", "hybrid"};
+    json_t *arr = json ? json_array() : NULL;
+    for (int32_t i = 0; !rc && i < n; i++) {
+        char *snip = rag_snippet(hits[i].text, query, 160);
+        if (json) {
+            json_array_append_new(arr, json_pack("{s:i,s:f,s:s,s:i,s:i,s:i,s:s,s:s,s:s}", "rank", i + 1, "score",
+                                                 hits[i].score, "path", hits[i].path, "line_start", hits[i].line_start,
+                                                 "line_end", hits[i].line_end, "page", hits[i].page, "heading",
+                                                 hits[i].heading, "snippet", snip ? snip : "", "text", hits[i].text));
+        } else {
+            char loc[4200];
+            rag_cli_location(&hits[i], loc, sizeof loc);
+            printf("%d. %.4f  %s%s%s\n   %s\n", i + 1, hits[i].score, loc, *hits[i].heading ? "  # " : "",
+                   hits[i].heading, snip ? snip : "");
+        }
+        free(snip);
+    }
+    if (!rc && json) {
+        json_t *o = json_pack("{s:s,s:s,s:o}", "query", query, "mode", modes[p.mode], "results", arr);
+        arr = NULL;
+        char *txt = json_dumps(o, JSON_COMPACT);
+        puts(txt);
+        free(txt);
+        json_decref(o);
+    } else if (!rc && n == 0) {
+        printf("no results\n");
+    }
+    json_decref(arr);
+    rag_hits_free(hits, n);
+    if (have) rag_embedder_close(&emb);
+    rag_store_close(s);
+    return rc;
+}
+
+/* ---- status ----------------------------------------------------------------------------------- */
+
+static int cmd_status(int argc, char **argv)
+{
+    const char *cmd = "rag status", *store = NULL;
+    bool json = false;
+    int rc = 0;
+    for (int i = 1; i < argc && !rc; i++) {
+        if (!strcmp(argv[i], "--help")) {
+            fputs(status_help, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if (!rag_cli_arg(argc, argv, &i, "--store", &store, &rc, cmd)) {
+            rc = cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
+        }
+    }
+    rag_store *s;
+    if (rc || (rc = rag_cli_open_store(cmd, store, false, &s))) return rc;
+    rag_store_stats st;
+    char name[256] = "", mpath[4096] = "";
+    int32_t dim = 0;
+    hearth_error err = {0};
+    if (rag_store_stats_get(s, &st, &err) || rag_store_model(s, name, sizeof name, &dim, &err)) {
+        rc = cli_fail(cmd, "%s", err.message);
+    } else {
+        rag_store_meta_get(s, "model.path", mpath, sizeof mpath, &err);
+        if (json) {
+            json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:I}", "store", rag_store_path(s), "model", name,
+                                  "model_path", mpath, "dim", dim, "documents", (json_int_t)st.documents, "chunks",
+                                  (json_int_t)st.chunks, "vectors", (json_int_t)st.embeddings);
+            char *txt = json_dumps(o, JSON_COMPACT);
+            puts(txt);
+            free(txt);
+            json_decref(o);
+        } else {
+            printf("store      %s\nmodel      %s%s%s\ndocuments  %lld\nchunks     %lld\nvectors    %lld (%d dims)\n",
+                   rag_store_path(s), *name ? name : "(none: BM25 only)", *mpath ? "  " : "", mpath,
+                   (long long)st.documents, (long long)st.chunks, (long long)st.embeddings, dim);
+        }
+    }
+    rag_store_close(s);
+    return rc;
+}
+
+int cmd_rag(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(rag_help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "ingest")) return cmd_ingest(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "search")) return cmd_search(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "ask")) return cmd_rag_ask(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "status")) return cmd_status(argc - 1, argv + 1);
+    return cli_usage_error("rag", "unknown subcommand '%s' (ingest, search, ask, status)", argv[1]);
+}
