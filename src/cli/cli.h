@@ -25,6 +25,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_rag(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 

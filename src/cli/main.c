@@ -16,6 +16,7 @@ static const struct {
     {"audit", cmd_audit, "verify an agent audit log's hash chain"},
     {"bench", cmd_bench, "measure prompt and generation speed against the bandwidth bound"},
     {"eval", cmd_eval, "next-token log-probabilities for a token sequence (teacher forcing)"},
+    {"synth", cmd_synth, "write a random-weight model in a real architecture's exact layout"},
     {"rag", cmd_rag, "ingest documents into a local store; search it; answer with citations"},
     {"embed", cmd_embed, "sentence embeddings from a bert GGUF (all-minilm, bge)"},
     {"tokenize", cmd_tokenize, "split text into the model's token ids (as llama.cpp does)"},
