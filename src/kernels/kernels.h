@@ -57,13 +57,18 @@ typedef struct hearth_kernels {
     hearth_type vec_dot_type[HEARTH_TYPE_COUNT];
     /* Tiled dot products for batched prefill: y[t * ldy + r] = dot(weight row r, activation
      * row t) for r < nr, t < nt. Weight rows are w_stride bytes apart, activation rows (already
-     * in vec_dot_type[T]) a_stride bytes apart. Loads each weight block once for several
-     * tokens. Equals vec_dot per (r, t) within float rounding (the summation order may
-     * differ). NULL where a level has no tiled kernel for T: hearth_matmul then calls vec_dot
-     * for each (row, token). */
+     * in vec_dot_type[T]) a_stride bytes apart; aux rows (see gemm_aux) aux_stride apart.
+     * Loads each weight block once for many tokens. Equals vec_dot per (r, t) within float
+     * rounding (the summation order differs). NULL where a level has no tiled kernel for T:
+     * hearth_matmul then calls vec_dot for each (row, token). */
     void (*gemm[HEARTH_TYPE_COUNT])(int64_t n, float *y, int64_t ldy, const void *w,
                                     size_t w_stride, int nr, const void *a, size_t a_stride,
-                                    int nt);
+                                    const void *aux, size_t aux_stride, int nt);
+    /* Per-token data gemm[T] wants precomputed once per matmul (activation group sums and
+     * scales): gemm_aux_size[T](n) bytes per activation row of n elements, filled by
+     * gemm_aux[T] from that row. NULL where gemm[T] needs none. */
+    size_t (*gemm_aux_size[HEARTH_TYPE_COUNT])(int64_t n);
+    void (*gemm_aux[HEARTH_TYPE_COUNT])(const void *a, int64_t n, void *aux);
     hearth_vec_ops vec;
 } hearth_kernels;
 

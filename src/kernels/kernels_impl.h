@@ -34,6 +34,16 @@ void hearth_quantize_row_q4_K(const float *x, void *dst, int64_t n);
 void hearth_quantize_row_q5_K(const float *x, void *dst, int64_t n);
 void hearth_quantize_row_q6_K(const float *x, void *dst, int64_t n);
 
+/* A k-quant super-block unpacked (quant_k.c): value[e] = (d * sc[e/16]) * q[e] - dmin * m[e/16].
+ * q is unsigned for Q2_K/Q4_K/Q5_K, signed for Q3_K (-4..3) and Q6_K (-32..31); types with
+ * 32-element sub-blocks repeat their scale and min for both 16-element halves. */
+typedef struct hearth_kblock {
+    int8_t q[HEARTH_QK_K];
+    int16_t sc[16], m[16];
+    float d, dmin;
+} hearth_kblock;
+void hearth_kblock_unpack(hearth_type t, const void *block, hearth_kblock *out);
+
 /* Round to nearest, ties to even, for |x| < 2^22 — the same result as SIMD cvtps with the
  * default rounding mode, so scalar and SIMD activation quantizers agree bit for bit. */
 static inline int hearth_round_even(float x)

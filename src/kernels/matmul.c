@@ -15,9 +15,11 @@
 #include "base/base.h"
 #include "kernels/kernels_impl.h"
 
-#define TILE_ROWS 16   /* prefill: rows per work item  */
-#define TILE_TOKS 64   /* prefill: tokens per work item (its activations stay in L2) */
-#define QUANT_ROWS 4   /* activation rows converted per claimed item */
+#define TILE_ROWS 16   /* prefill: rows per work item                                      */
+#define TILE_TOKS 64   /* prefill without a gemm kernel: tokens per work item             */
+#define GEMM_TOKS 256  /* prefill with one: tokens per item (their activations stay in L2) */
+#define GEMM_MIN_TOKS 4 /* fewer tokens than this: per-(row, token) dots are as fast       */
+#define QUANT_ROWS 4   /* activation rows converted per claimed item                      */
 
 typedef struct matmul_job {
     const hearth_kernels *k;
@@ -25,6 +27,8 @@ typedef struct matmul_job {
     const float *X;
     void *a;           /* activations in vec_dot_type (may be X itself)  */
     size_t a_stride;   /* bytes between activation rows                   */
+    void *aux;         /* per-token gemm data (gemm_aux), or NULL         */
+    size_t aux_stride;
     size_t w_stride;   /* bytes between weight rows                       */
     float *Y;
     int64_t n_tok;
@@ -42,9 +46,12 @@ static void quantize_rows(void *p, int ith, int nth)
         int64_t t0 = atomic_fetch_add_explicit(&j->next, QUANT_ROWS, memory_order_relaxed);
         if (t0 >= j->n_tok) return;
         int64_t t1 = HEARTH_MIN(t0 + QUANT_ROWS, j->n_tok);
-        for (int64_t t = t0; t < t1; t++)
-            j->k->from_float[vt](j->X + t * j->W->cols, (uint8_t *)j->a + (size_t)t * j->a_stride,
-                                 j->W->cols);
+        for (int64_t t = t0; t < t1; t++) {
+            void *at = (uint8_t *)j->a + (size_t)t * j->a_stride;
+            j->k->from_float[vt](j->X + t * j->W->cols, at, j->W->cols);
+            if (j->aux)
+                j->k->gemm_aux[j->W->type](at, j->W->cols, (uint8_t *)j->aux + (size_t)t * j->aux_stride);
+        }
     }
 }
 
@@ -75,10 +82,12 @@ static void multiply(void *p, int ith, int nth)
         int64_t t0 = item % j->n_tok_blocks * j->tok_chunk;
         int nr = (int)HEARTH_MIN(j->row_chunk, j->W->rows - r0);
         int nt = (int)HEARTH_MIN(j->tok_chunk, j->n_tok - t0);
-        if (k->gemm[wt] && nt > 1)
+        if (k->gemm[wt] && nt >= GEMM_MIN_TOKS)
             k->gemm[wt](j->W->cols, &j->Y[t0 * j->W->rows + r0], j->W->rows,
                         (const uint8_t *)j->W->data + (size_t)r0 * j->w_stride, j->w_stride, nr,
-                        (const uint8_t *)j->a + (size_t)t0 * j->a_stride, j->a_stride, nt);
+                        (const uint8_t *)j->a + (size_t)t0 * j->a_stride, j->a_stride,
+                        j->aux ? (const uint8_t *)j->aux + (size_t)t0 * j->aux_stride : NULL,
+                        j->aux_stride, nt);
         else
             tile_by_vec_dot(k, j, r0, nr, t0, nt);
     }
@@ -110,27 +119,26 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
     j.w_stride = hearth_row_size(W->type, W->cols);
     j.a_stride = hearth_row_size(vt, W->cols);
 
-    if (vt == HEARTH_TYPE_F32) {
-        j.a = (void *)X;
-    } else {
-        size_t need = j.a_stride * (size_t)n_tok;
-        if (scratch->cap < need) {
-            void *nb = realloc(scratch->buf, need);
-            if (!nb) { /* out of memory: the one failure a matmul can have; leave Y zeroed */
-                hearth_warn("matmul: cannot allocate %zu bytes of activation scratch", need);
-                for (int64_t i = 0; i < n_tok * W->rows; i++) Y[i] = 0.0f;
-                return;
-            }
-            scratch->buf = nb;
-            scratch->cap = need;
+    bool use_gemm = k->gemm[W->type] && n_tok >= GEMM_MIN_TOKS;
+    if (use_gemm && k->gemm_aux[W->type]) j.aux_stride = k->gemm_aux_size[W->type](W->cols);
+    size_t a_bytes = vt == HEARTH_TYPE_F32 ? 0 : j.a_stride * (size_t)n_tok;
+    size_t need = a_bytes + j.aux_stride * (size_t)n_tok;
+    if (scratch->cap < need) {
+        void *nb = realloc(scratch->buf, need);
+        if (!nb) { /* out of memory: the one failure a matmul can have; leave Y zeroed */
+            hearth_warn("matmul: cannot allocate %zu bytes of activation scratch", need);
+            for (int64_t i = 0; i < n_tok * W->rows; i++) Y[i] = 0.0f;
+            return;
         }
-        j.a = scratch->buf;
-        if (n_tok >= 2 * QUANT_ROWS && nth > 1) {
-            hearth_threadpool_run(tp, quantize_rows, &j);
-        } else {
-            for (int64_t t = 0; t < n_tok; t++)
-                k->from_float[vt](X + t * W->cols, (uint8_t *)j.a + (size_t)t * j.a_stride, W->cols);
-        }
+        scratch->buf = nb;
+        scratch->cap = need;
+    }
+    j.a = vt == HEARTH_TYPE_F32 ? (void *)X : scratch->buf;
+    j.aux = j.aux_stride ? (uint8_t *)scratch->buf + a_bytes : NULL;
+    if (vt != HEARTH_TYPE_F32) {
+        atomic_store_explicit(&j.next, 0, memory_order_relaxed);
+        if (n_tok >= 2 * QUANT_ROWS && nth > 1) hearth_threadpool_run(tp, quantize_rows, &j);
+        else quantize_rows(&j, 0, 1);
     }
 
     if (n_tok == 1) {
@@ -138,7 +146,7 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
         j.tok_chunk = 1;
     } else {
         j.row_chunk = TILE_ROWS;
-        j.tok_chunk = TILE_TOKS;
+        j.tok_chunk = use_gemm ? GEMM_TOKS : TILE_TOKS;
     }
     j.n_tok_blocks = (n_tok + j.tok_chunk - 1) / j.tok_chunk;
     j.n_items = (W->rows + j.row_chunk - 1) / j.row_chunk * j.n_tok_blocks;

@@ -13,15 +13,10 @@
  */
 #include "kernels/kernels_impl.h"
 
-typedef struct kblock {
-    int8_t q[HEARTH_QK_K];
-    int16_t sc[16], m[16];
-    float d, dmin;
-} kblock;
 
 /* ---- unpacking, one function per layout -------------------------------------------------- */
 
-static void unpack_q2_K(const block_q2_K *x, kblock *b)
+static void unpack_q2_K(const block_q2_K *x, hearth_kblock *b)
 {
     for (int g = 0; g < 16; g++) {
         b->sc[g] = x->scales[g] & 0x0f;
@@ -35,7 +30,7 @@ static void unpack_q2_K(const block_q2_K *x, kblock *b)
     b->dmin = hearth_f16_to_f32(x->dmin);
 }
 
-static void unpack_q3_K(const block_q3_K *x, kblock *b)
+static void unpack_q3_K(const block_q3_K *x, hearth_kblock *b)
 {
     int8_t sc[16];
     hearth_q3k_scales(x->scales, sc);
@@ -54,7 +49,7 @@ static void unpack_q3_K(const block_q3_K *x, kblock *b)
     b->dmin = 0.0f;
 }
 
-static void unpack_k4_scales(const uint8_t *packed, kblock *b)
+static void unpack_k4_scales(const uint8_t *packed, hearth_kblock *b)
 {
     for (int j = 0; j < 8; j++) {
         uint8_t sc, m;
@@ -64,7 +59,7 @@ static void unpack_k4_scales(const uint8_t *packed, kblock *b)
     }
 }
 
-static void unpack_q4_K(const block_q4_K *x, kblock *b)
+static void unpack_q4_K(const block_q4_K *x, hearth_kblock *b)
 {
     unpack_k4_scales(x->scales, b);
     for (int c = 0; c < 4; c++)
@@ -76,7 +71,7 @@ static void unpack_q4_K(const block_q4_K *x, kblock *b)
     b->dmin = hearth_f16_to_f32(x->dmin);
 }
 
-static void unpack_q5_K(const block_q5_K *x, kblock *b)
+static void unpack_q5_K(const block_q5_K *x, hearth_kblock *b)
 {
     unpack_k4_scales(x->scales, b);
     for (int c = 0; c < 4; c++)
@@ -89,7 +84,7 @@ static void unpack_q5_K(const block_q5_K *x, kblock *b)
     b->dmin = hearth_f16_to_f32(x->dmin);
 }
 
-static void unpack_q6_K(const block_q6_K *x, kblock *b)
+static void unpack_q6_K(const block_q6_K *x, hearth_kblock *b)
 {
     for (int g = 0; g < 16; g++) {
         b->sc[g] = x->scales[g];
@@ -111,7 +106,7 @@ static void unpack_q6_K(const block_q6_K *x, kblock *b)
 
 /* ---- the shared dequantization and dot product over unpacked blocks --------------------- */
 
-static void kblock_to_float(const kblock *b, float *y)
+static void kblock_to_float(const hearth_kblock *b, float *y)
 {
     for (int g = 0; g < 16; g++) {
         float ds = b->d * (float)b->sc[g], dm = b->dmin * (float)b->m[g];
@@ -119,7 +114,7 @@ static void kblock_to_float(const kblock *b, float *y)
     }
 }
 
-static float kblock_dot(const kblock *b, const block_q8_K *y)
+static float kblock_dot(const hearth_kblock *b, const block_q8_K *y)
 {
     int32_t sumi = 0, summ = 0;
     for (int g = 0; g < 16; g++) {
@@ -136,7 +131,7 @@ static float kblock_dot(const kblock *b, const block_q8_K *y)
     static void name##_to_float(const void *src, float *y, int64_t n)                   \
     {                                                                                     \
         const block_t *x = src;                                                           \
-        kblock b;                                                                         \
+        hearth_kblock b;                                                                  \
         for (int64_t i = 0; i < n / HEARTH_QK_K; i++) {                                   \
             unpack_##name(&x[i], &b);                                                     \
             kblock_to_float(&b, y + i * HEARTH_QK_K);                                     \
@@ -146,7 +141,7 @@ static float kblock_dot(const kblock *b, const block_q8_K *y)
     {                                                                                     \
         const block_t *x = w;                                                             \
         const block_q8_K *yq = a;                                                         \
-        kblock b;                                                                         \
+        hearth_kblock b;                                                                  \
         float sum = 0.0f;                                                                 \
         for (int64_t i = 0; i < n / HEARTH_QK_K; i++) {                                   \
             unpack_##name(&x[i], &b);                                                     \
@@ -160,6 +155,18 @@ KQUANT_KERNELS(q3_K, block_q3_K)
 KQUANT_KERNELS(q4_K, block_q4_K)
 KQUANT_KERNELS(q5_K, block_q5_K)
 KQUANT_KERNELS(q6_K, block_q6_K)
+
+void hearth_kblock_unpack(hearth_type t, const void *block, hearth_kblock *out)
+{
+    switch (t) {
+    case HEARTH_TYPE_Q2_K: unpack_q2_K(block, out); break;
+    case HEARTH_TYPE_Q3_K: unpack_q3_K(block, out); break;
+    case HEARTH_TYPE_Q4_K: unpack_q4_K(block, out); break;
+    case HEARTH_TYPE_Q5_K: unpack_q5_K(block, out); break;
+    case HEARTH_TYPE_Q6_K: unpack_q6_K(block, out); break;
+    default: memset(out, 0, sizeof *out); break;
+    }
+}
 
 /* ---- Q8_K: the activation format of the k-quants --------------------------------------
  * ggml's reference: the element of largest magnitude maps to -127 exactly, the rest round to

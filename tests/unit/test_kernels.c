@@ -272,6 +272,10 @@ static void test_matmul(void **state)
                     if (toks[ni] == 64 && nth != 2) continue;
                     check_matmul(levels[l], tp, weight_types[ti], 37, 512, toks[ni]);
                 }
+        if (nth == 2) /* K longer than one gemm panel (1024): partial sums accumulate */
+            for (int l = 0; l < nl; l++)
+                for (size_t ti = 0; ti < N_WEIGHT_TYPES; ti++)
+                    check_matmul(levels[l], tp, weight_types[ti], 20, 1280, 9);
         hearth_threadpool_free(tp);
     }
 }

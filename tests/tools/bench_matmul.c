@@ -1,0 +1,62 @@
+/* bench_matmul — times hearth_matmul for one weight type and shape on every kernel level.
+ *   bench_matmul TYPE ROWS COLS N_TOK THREADS [SECONDS]
+ * Prints GB/s of weights streamed (decode) and GMAC/s (prefill). A development aid for
+ * comparing kernel variants; not a test (no assertions) and not run by the suite. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/base.h"
+#include "kernels/kernels.h"
+
+int main(int argc, char **argv)
+{
+    if (argc < 6) {
+        fprintf(stderr, "usage: bench_matmul TYPE ROWS COLS N_TOK THREADS [SECONDS]\n");
+        return 2;
+    }
+    int type = hearth_type_from_name(argv[1]);
+    int64_t rows = atoll(argv[2]), cols = atoll(argv[3]), n_tok = atoll(argv[4]);
+    int nth = atoi(argv[5]);
+    double secs = argc > 6 ? atof(argv[6]) : 1.0;
+    size_t rb = type >= 0 ? hearth_row_size((hearth_type)type, cols) : 0;
+    if (rb == 0 || rows <= 0 || n_tok <= 0 || nth <= 0) {
+        fprintf(stderr, "bench_matmul: bad type or shape\n");
+        return 2;
+    }
+    float *wf = malloc(sizeof(float) * (size_t)cols), *x = malloc(sizeof(float) * (size_t)(n_tok * cols));
+    float *y = malloc(sizeof(float) * (size_t)(n_tok * rows));
+    uint8_t *w = malloc(rb * (size_t)rows);
+    uint64_t s = 88172645463325252ULL;
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t c = 0; c < cols; c++) {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            wf[c] = (float)((int64_t)(s % 2001) - 1000) / 1000.0f;
+        }
+        hearth_quantize((hearth_type)type, wf, w + (size_t)r * rb, 1, cols);
+    }
+    for (int64_t i = 0; i < n_tok * cols; i++) x[i] = (float)((i * 7919) % 201 - 100) / 100.0f;
+    hearth_threadpool *tp = hearth_threadpool_new(nth);
+    hearth_matrix W = {(hearth_type)type, rows, cols, w};
+    for (int l = 0; l < HEARTH_CPU_LEVELS; l++) {
+        const hearth_kernels *k = hearth_kernels_at((hearth_cpu_level)l);
+        if (!k) continue;
+        hearth_matmul_scratch sc = {0};
+        hearth_matmul(tp, k, &W, x, n_tok, y, &sc); /* warm up */
+        double best = 1e9, t_end = hearth_time_sec() + secs;
+        int reps = 0;
+        while (hearth_time_sec() < t_end || reps < 3) {
+            double t0 = hearth_time_sec();
+            hearth_matmul(tp, k, &W, x, n_tok, y, &sc);
+            double dt = hearth_time_sec() - t0;
+            if (dt < best) best = dt;
+            reps++;
+        }
+        printf("%-6s %s %lldx%lld n_tok=%lld threads=%d: %.3f ms  %.1f GB/s  %.1f GMAC/s\n", k->name,
+               argv[1], (long long)rows, (long long)cols, (long long)n_tok, nth, best * 1e3,
+               (double)rb * (double)rows / best / 1e9, (double)rows * (double)cols * (double)n_tok / best / 1e9);
+        hearth_matmul_scratch_free(&sc);
+    }
+    hearth_threadpool_free(tp);
+    free(wf); free(x); free(y); free(w);
+    return 0;
+}
