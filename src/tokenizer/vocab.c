@@ -276,14 +276,14 @@ static void set_eog(hearth_vocab *v, hearth_token id, bool on)
 static hearth_status detect_specials(hearth_vocab *v, hearth_error *err)
 {
     DETECT(eot, "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
-           "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+           "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>",
            "<end_of_utterance>");
     DETECT(eom, "<|eom_id|>");
-    DETECT(fim_pre, "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<\xef\xbd\x9c" "fim\xe2\x96\x81" "begin\xef\xbd\x9c>",
+    DETECT(fim_pre, "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<\357\275\234fim\342\226\201begin\357\275\234>",
            "<PRE>", "\xe2\x96\x81<PRE>", "<|code_prefix|>", "<|prefix|>");
-    DETECT(fim_suf, "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<\xef\xbd\x9c" "fim\xe2\x96\x81hole\xef\xbd\x9c>",
+    DETECT(fim_suf, "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<\357\275\234fim\342\226\201hole\357\275\234>",
            "<SUF>", "\xe2\x96\x81<SUF>", "<|code_suffix|>", "<|suffix|>");
-    DETECT(fim_mid, "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<\xef\xbd\x9c" "fim\xe2\x96\x81" "end\xef\xbd\x9c>",
+    DETECT(fim_mid, "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<\357\275\234fim\342\226\201end\357\275\234>",
            "<MID>", "\xe2\x96\x81<MID>", "<|code_middle|>", "<|middle|>");
     DETECT(fim_pad, "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]");
     DETECT(fim_rep, "<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>");
@@ -303,7 +303,7 @@ static hearth_status detect_specials(hearth_vocab *v, hearth_error *err)
         "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
         "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
         "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-        "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", "[e~["};
+        "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>", "[e~["};
     for (size_t i = 0; i < HEARTH_ARRAY_LEN(eog_texts); i++) {
         hearth_token id = tok_find(v, eog_texts[i], strlen(eog_texts[i]));
         if (id < 0) continue;
