@@ -230,7 +230,7 @@ static void raw_stats(const hearth_sampler *sm, const float *logits, float *lse_
     float mx = -INFINITY;
     for (int32_t i = 0; i < V; i++) mx = logits[i] > mx ? logits[i] : mx;
     if (mx == -INFINITY) { *lse_out = -INFINITY; if (out) { out->entropy = 0; out->n_top = 0; } return; }
-    float s8[8] = {0}, t8[8] = {0}; /* 8 lanes: a fixed summation order that vectorizes */
+    double s8[8] = {0}, t8[8] = {0}; /* 8 lanes: a fixed summation order that vectorizes */
     int32_t i = 0;
     for (; i + 8 <= V; i += 8)
         for (int k = 0; k < 8; k++) {
@@ -238,7 +238,7 @@ static void raw_stats(const hearth_sampler *sm, const float *logits, float *lse_
             d = d >= -87.0f ? d : -87.0f; /* also maps NaN and -inf to "nothing" */
             float e = sample_exp(d);
             s8[k] += e;
-            t8[k] += e * d;
+            t8[k] += (double)e * d;
         }
     double s = 0, t = 0;
     for (int k = 0; k < 8; k++) { s += s8[k]; t += t8[k]; }
