@@ -132,64 +132,15 @@ typedef struct bpe_sym {
     hearth_token id;    /* token with this text, or -1                   */
 } bpe_sym;
 
-typedef struct bpe_bigram {
-    int32_t rank, left;
-    uint32_t size;
-    hearth_token merged;
-} bpe_bigram;
-
 typedef struct bpe_work {
     char *word;     /* encoded word */
     size_t word_cap;
     bpe_sym *syms;
     size_t syms_cap;
-    bpe_bigram *heap;
-    size_t heap_n, heap_cap;
+    tok_heap heap;
     char *cat;      /* slow-path concatenation */
     bool oom;
 } bpe_work;
-
-static inline bool before(const bpe_bigram *a, const bpe_bigram *b)
-{
-    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static void heap_push(bpe_work *w, bpe_bigram x)
-{
-    if (w->heap_n == w->heap_cap) {
-        size_t cap = w->heap_cap ? w->heap_cap * 2 : 64;
-        bpe_bigram *p = realloc(w->heap, cap * sizeof *p);
-        if (!p) {
-            w->oom = true;
-            return;
-        }
-        w->heap = p, w->heap_cap = cap;
-    }
-    size_t i = w->heap_n++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!before(&x, &w->heap[parent])) break;
-        w->heap[i] = w->heap[parent];
-        i = parent;
-    }
-    w->heap[i] = x;
-}
-
-static bpe_bigram heap_pop(bpe_work *w)
-{
-    bpe_bigram top = w->heap[0], last = w->heap[--w->heap_n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= w->heap_n) break;
-        if (c + 1 < w->heap_n && before(&w->heap[c + 1], &w->heap[c])) c++;
-        if (!before(&w->heap[c], &last)) break;
-        w->heap[i] = w->heap[c];
-        i = c;
-    }
-    if (w->heap_n) w->heap[i] = last;
-    return top;
-}
 
 static bool slow_rank(const hearth_vocab *v, bpe_work *w, const bpe_sym *l, const bpe_sym *r, int32_t *rank,
                       hearth_token *merged)
@@ -226,7 +177,8 @@ static void add_bigram(const hearth_vocab *v, bpe_work *w, int32_t left, int32_t
     hearth_token merged;
     bool found = (l->id >= 0 && r->id >= 0) ? tok_pairmap_get(&v->merges, l->id, r->id, &rank, &merged)
                                             : slow_rank(v, w, l, r, &rank, &merged);
-    if (found) heap_push(w, (bpe_bigram){.rank = rank, .left = left, .size = l->n + r->n, .merged = merged});
+    if (found && !tok_heap_push(&w->heap, (tok_bigram){.key = rank, .left = left, .aux = merged, .size = l->n + r->n}))
+        w->oom = true;
 }
 
 /* Encodes one pre-tokenized word (code points) and appends its ids. */
@@ -268,21 +220,19 @@ static void encode_word(const hearth_vocab *v, bpe_work *w, const uint32_t *cpts
             return;
         }
     }
-    w->heap_n = 0;
+    w->heap.n = 0;
     for (int32_t i = 1; i < ns; i++) add_bigram(v, w, i - 1, i);
-    while (w->heap_n && !w->oom) {
-        bpe_bigram b = heap_pop(w);
+    while (w->heap.n && !w->oom) {
+        tok_bigram b = tok_heap_pop(&w->heap);
         bpe_sym *l = &w->syms[b.left];
         if (!l->n || l->next < 0) continue;
         bpe_sym *r = &w->syms[l->next];
         if (!r->n || l->n + r->n != b.size) continue; /* outdated */
-        int32_t right = l->next;
         l->n += r->n;
-        l->id = b.merged;
+        l->id = b.aux;
         r->n = 0;
         l->next = r->next;
         if (r->next >= 0) w->syms[r->next].prev = b.left;
-        (void)right;
         add_bigram(v, w, l->prev, b.left);
         add_bigram(v, w, b.left, l->next);
     }
@@ -316,7 +266,7 @@ hearth_status tok_bpe_encode(const hearth_vocab *v, const char *text, size_t len
     if (!st && w.oom) st = hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
     free(w.word);
     free(w.syms);
-    free(w.heap);
+    free(w.heap.v);
     free(w.cat);
     free(cpts);
     free(lens);

@@ -12,73 +12,21 @@ typedef struct spm_sym {
     uint32_t off, n; /* n == 0: merged into its left neighbour */
 } spm_sym;
 
-typedef struct spm_bigram {
-    float score;
-    int32_t left, right;
-    uint32_t size;
-} spm_bigram;
-
-typedef struct spm_heap {
-    spm_bigram *v;
-    size_t n, cap;
-} spm_heap;
-
-/* a before b: higher score, then the leftmost pair */
-static inline bool before(const spm_bigram *a, const spm_bigram *b)
-{
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-static bool heap_push(spm_heap *h, spm_bigram x)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        spm_bigram *p = realloc(h->v, cap * sizeof *p);
-        if (!p) return false;
-        h->v = p, h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!before(&x, &h->v[parent])) break;
-        h->v[i] = h->v[parent];
-        i = parent;
-    }
-    h->v[i] = x;
-    return true;
-}
-
-static spm_bigram heap_pop(spm_heap *h)
-{
-    spm_bigram top = h->v[0], last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && before(&h->v[c + 1], &h->v[c])) c++;
-        if (!before(&h->v[c], &last)) break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->n) h->v[i] = last;
-    return top;
-}
-
 static bool try_add(const hearth_vocab *v, const char *text, const spm_sym *syms, int32_t left,
-                    int32_t right, spm_heap *h)
+                    int32_t right, tok_heap *h)
 {
     if (left < 0 || right < 0) return true;
     uint32_t size = syms[left].n + syms[right].n;
     hearth_token id = tok_find(v, text + syms[left].off, size);
     if (id < 0) return true;
-    return heap_push(h, (spm_bigram){.score = v->score[id], .left = left, .right = right, .size = size});
+    return tok_heap_push(h, (tok_bigram){.key = -(double)v->score[id], .left = left, .aux = right, .size = size});
 }
 
 void tok_spm_encode(const hearth_vocab *v, const char *text, size_t len, tok_buf *out)
 {
     if (!len) return;
     spm_sym *syms = malloc(len * sizeof *syms);
-    spm_heap h = {0};
+    tok_heap h = {0};
     if (!syms) {
         out->oom = true;
         return;
@@ -93,8 +41,8 @@ void tok_spm_encode(const hearth_vocab *v, const char *text, size_t len, tok_buf
     bool ok = true;
     for (int32_t i = 1; i < n && ok; i++) ok = try_add(v, text, syms, i - 1, i, &h);
     while (ok && h.n) {
-        spm_bigram b = heap_pop(&h);
-        spm_sym *l = &syms[b.left], *r = &syms[b.right];
+        tok_bigram b = tok_heap_pop(&h);
+        spm_sym *l = &syms[b.left], *r = &syms[b.aux];
         if (!l->n || !r->n || l->n + r->n != b.size) continue; /* outdated */
         l->n += r->n;
         r->n = 0;

@@ -24,6 +24,24 @@ static inline void tok_push(tok_buf *b, hearth_token id)
     b->v[b->n++] = id;
 }
 
+/* ---- merge candidates: a binary min-heap on (key, left) -------------------------------- */
+/* SentencePiece keys are -score (best score first), BPE keys are merge ranks; ties go to the
+ * leftmost pair, as in llama.cpp. */
+typedef struct tok_bigram {
+    double key;
+    int32_t left;
+    int32_t aux; /* SPM: the right symbol; BPE: the merged token id */
+    uint32_t size;
+} tok_bigram;
+
+typedef struct tok_heap {
+    tok_bigram *v;
+    size_t n, cap;
+} tok_heap;
+
+bool tok_heap_push(tok_heap *h, tok_bigram x); /* false when out of memory */
+tok_bigram tok_heap_pop(tok_heap *h);          /* h->n must be > 0 */
+
 /* ---- hashing ----------------------------------------------------------------------------- */
 uint64_t tok_hash(const void *p, size_t n);
 

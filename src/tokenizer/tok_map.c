@@ -1,6 +1,6 @@
 /*
  * tok_map.c — the hash tables behind token lookup (text -> id) and BPE merge ranks
- * ((left id, right id) -> rank), and the growable id buffer. Tokenizing calls these once or
+ * ((left id, right id) -> rank), the merge-candidate heap and the growable id buffer. Tokenizing calls these once or
  * more per character, so they avoid allocation and compare a hash tag before any bytes.
  */
 #include <stdlib.h>
@@ -20,6 +20,46 @@ bool tok_buf_grow(tok_buf *b, size_t need)
     b->v = p;
     b->cap = cap;
     return true;
+}
+
+static inline bool before(const tok_bigram *a, const tok_bigram *b)
+{
+    return a->key < b->key || (a->key == b->key && a->left < b->left);
+}
+
+bool tok_heap_push(tok_heap *h, tok_bigram x)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        tok_bigram *p = realloc(h->v, cap * sizeof *p);
+        if (!p) return false;
+        h->v = p, h->cap = cap;
+    }
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!before(&x, &h->v[parent])) break;
+        h->v[i] = h->v[parent];
+        i = parent;
+    }
+    h->v[i] = x;
+    return true;
+}
+
+tok_bigram tok_heap_pop(tok_heap *h)
+{
+    tok_bigram top = h->v[0], last = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n) break;
+        if (c + 1 < h->n && before(&h->v[c + 1], &h->v[c])) c++;
+        if (!before(&h->v[c], &last)) break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->n) h->v[i] = last;
+    return top;
 }
 
 static inline uint64_t load_le(const uint8_t *p, size_t n)

@@ -58,6 +58,24 @@ static hearth_status opt_id(const hearth_vocab *v, const hearth_gguf *g, const c
     return HEARTH_OK;
 }
 
+/* An optional array with one entry per token, of element type t1 or t2; NULL when absent. */
+static hearth_status per_token_array(const hearth_gguf *g, const char *key, hearth_gguf_vtype t1,
+                                     hearth_gguf_vtype t2, uint64_t n, const hearth_gguf_value **out,
+                                     hearth_error *err)
+{
+    const hearth_gguf_value *a = hearth_gguf_get(g, key);
+    *out = NULL;
+    if (!a) return HEARTH_OK;
+    if (a->type != HEARTH_GGUF_ARRAY || (a->v.arr.type != t1 && a->v.arr.type != t2))
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: %s: expected an array of %s%s%s", gguf_name(g), key,
+                           hearth_gguf_vtype_name(t1), t1 != t2 ? " or " : "", t1 != t2 ? hearth_gguf_vtype_name(t2) : "");
+    if (a->v.arr.n != n)
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: %s: expected %llu entries (one per token), found %llu",
+                           gguf_name(g), key, (unsigned long long)n, (unsigned long long)a->v.arr.n);
+    *out = a;
+    return HEARTH_OK;
+}
+
 static hearth_status read_tokens(hearth_vocab *v, const hearth_gguf *g, hearth_error *err)
 {
     const hearth_gguf_value *toks, *scores = NULL, *types = NULL;
@@ -72,29 +90,9 @@ static hearth_status read_tokens(hearth_vocab *v, const hearth_gguf *g, hearth_e
                            gguf_name(g), (unsigned long long)n);
     v->n_tokens = (int32_t)n;
 
-    const hearth_gguf_value *sv = hearth_gguf_get(g, "tokenizer.ggml.scores");
-    if (sv) {
-        if (sv->type != HEARTH_GGUF_ARRAY ||
-            (sv->v.arr.type != HEARTH_GGUF_FLOAT32 && sv->v.arr.type != HEARTH_GGUF_INT32))
-            return hearth_fail(err, HEARTH_ERR_FORMAT,
-                               "%s: tokenizer.ggml.scores: expected an array of float32 or int32", gguf_name(g));
-        if (sv->v.arr.n != n)
-            return hearth_fail(err, HEARTH_ERR_FORMAT,
-                               "%s: tokenizer.ggml.scores: expected %llu entries (one per token), found %llu",
-                               gguf_name(g), (unsigned long long)n, (unsigned long long)sv->v.arr.n);
-        scores = sv;
-    }
-    const hearth_gguf_value *tv = hearth_gguf_get(g, "tokenizer.ggml.token_type");
-    if (tv) {
-        if (tv->type != HEARTH_GGUF_ARRAY || tv->v.arr.type != HEARTH_GGUF_INT32)
-            return hearth_fail(err, HEARTH_ERR_FORMAT,
-                               "%s: tokenizer.ggml.token_type: expected an array of int32", gguf_name(g));
-        if (tv->v.arr.n != n)
-            return hearth_fail(err, HEARTH_ERR_FORMAT,
-                               "%s: tokenizer.ggml.token_type: expected %llu entries (one per token), found %llu",
-                               gguf_name(g), (unsigned long long)n, (unsigned long long)tv->v.arr.n);
-        types = tv;
-    }
+    if ((st = per_token_array(g, "tokenizer.ggml.scores", HEARTH_GGUF_FLOAT32, HEARTH_GGUF_INT32, n, &scores, err)) ||
+        (st = per_token_array(g, "tokenizer.ggml.token_type", HEARTH_GGUF_INT32, HEARTH_GGUF_INT32, n, &types, err)))
+        return st;
 
     size_t total = 0;
     for (uint64_t i = 0; i < n; i++) {
