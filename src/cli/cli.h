@@ -17,6 +17,7 @@ typedef int (*cli_command_fn)(int argc, char **argv);
 
 /* The subcommands (argv[0] is the subcommand name). */
 /* (one declaration per subcommand; add yours here and a line in main.c's table) */
+int cmd_template(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_agent(int argc, char **argv);

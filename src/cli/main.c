@@ -19,6 +19,7 @@ static const struct {
     {"synth", cmd_synth, "write a random-weight model in a real architecture's exact layout"},
     {"rag", cmd_rag, "ingest documents into a local store; search it; answer with citations"},
     {"embed", cmd_embed, "sentence embeddings from a bert GGUF (all-minilm, bge)"},
+    {"template", cmd_template, "render a conversation with a model's chat template, exactly"},
     {"tokenize", cmd_tokenize, "split text into the model's token ids (as llama.cpp does)"},
     {"detokenize", cmd_detokenize, "turn token ids back into text"},
     {NULL, NULL, NULL},
