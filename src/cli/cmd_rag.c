@@ -16,6 +16,7 @@ static const char *rag_help =
     "       hearth rag search QUERY --store NAME [-k N] [--mode vector|bm25|hybrid] [options]\n"
     "       hearth rag ask QUESTION --store NAME --model CHAT.gguf [options]\n"
     "       hearth rag status --store NAME [--json]\n"
+    "       hearth rag eval QUESTIONS.json --store NAME [-k N] [--mode MODE] [--json]\n"
     "\n"
     "Retrieval over private documents that never leave the machine. A store is one SQLite\n"
     "database: documents, chunks (with file, line range, heading path and page), an FTS5\n"
@@ -87,10 +88,22 @@ static const char *search_help =
     "exit status: 0 on success (also with no results), 1 on a store/model error, 2 on a usage\n"
     "error.\n";
 
-static const char *status_help =
-    "usage: hearth rag status --store NAME [--json]\n"
+static const char *eval_help =
+    "usage: hearth rag eval QUESTIONS.json --store NAME [-k N] [--mode MODE] [--model FILE] [--json]\n"
     "\n"
-    "Prints the store's path, embedding model, and counts of documents, chunks and vectors.\n";
+    "Measures retrieval quality on a labelled question set: recall@k is the fraction of\n"
+    "questions for which one of the top k results comes from the expected file and contains\n"
+    "the expected passage. QUESTIONS.json: {\"questions\": [{\"question\": ..., \"path\": ...,\n"
+    "\"passage\": ...}]}, where path is matched as a suffix of the stored path.\n"
+    "Misses are listed on stderr.\n";
+
+static const char *status_help =
+    "usage: hearth rag status --store NAME [--check] [--json]\n"
+    "\n"
+    "Prints the store's path, embedding model, and counts of documents, chunks and vectors.\n"
+    "--check also verifies the store: SQLite integrity, the full-text index against the\n"
+    "chunks, and that every document holds exactly the chunks (and vectors) it was written\n"
+    "with; exit status 1 names the first problem.\n";
 
 /* ---- shared with cmd_rag_ask.c ------------------------------------------------------------- */
 
@@ -372,7 +385,7 @@ static int cmd_search(int argc, char **argv)
 static int cmd_status(int argc, char **argv)
 {
     const char *cmd = "rag status", *store = NULL;
-    bool json = false;
+    bool json = false, check = false;
     int rc = 0;
     for (int i = 1; i < argc && !rc; i++) {
         if (!strcmp(argv[i], "--help")) {
@@ -380,6 +393,8 @@ static int cmd_status(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
+        } else if (!strcmp(argv[i], "--check")) {
+            check = true;
         } else if (!rag_cli_arg(argc, argv, &i, "--store", &store, &rc, cmd)) {
             rc = cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
         }
@@ -390,7 +405,8 @@ static int cmd_status(int argc, char **argv)
     char name[256] = "", mpath[4096] = "";
     int32_t dim = 0;
     hearth_error err = {0};
-    if (rag_store_stats_get(s, &st, &err) || rag_store_model(s, name, sizeof name, &dim, &err)) {
+    if ((check && rag_store_verify(s, &err)) || rag_store_stats_get(s, &st, &err) ||
+        rag_store_model(s, name, sizeof name, &dim, &err)) {
         rc = cli_fail(cmd, "%s", err.message);
     } else {
         rag_store_meta_get(s, "model.path", mpath, sizeof mpath, &err);
@@ -412,6 +428,100 @@ static int cmd_status(int argc, char **argv)
     return rc;
 }
 
+/* ---- eval ------------------------------------------------------------------------------------- */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return b <= a && strcmp(s + a - b, suffix) == 0 && (a == b || s[a - b - 1] == '/');
+}
+
+static int cmd_rag_eval(int argc, char **argv)
+{
+    const char *cmd = "rag eval", *store = NULL, *model = NULL, *file = NULL, *v;
+    bool json = false, mode_set = false;
+    long k = 5;
+    int rc = 0;
+    rag_search_params p = rag_search_default_params();
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help")) {
+            fputs(eval_help, stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (rag_cli_arg(argc, argv, &i, "--store", &store, &rc, cmd) || rag_cli_arg(argc, argv, &i, "--model", &model, &rc, cmd)) {
+        } else if (rag_cli_arg(argc, argv, &i, "-k", &v, &rc, cmd)) {
+            if (v && !cli_parse_long(cmd, "-k", v, 1, 1000, &k)) rc = 2;
+        } else if (rag_cli_arg(argc, argv, &i, "--mode", &v, &rc, cmd)) {
+            if (v) rc = rag_cli_parse_mode(cmd, v, &p.mode), mode_set = true;
+        } else if (a[0] == '-' && a[1]) {
+            rc = cli_usage_error(cmd, "unknown option '%s'", a);
+        } else if (!file) {
+            file = a;
+        } else {
+            rc = cli_usage_error(cmd, "one QUESTIONS.json only");
+        }
+    }
+    if (rc) return rc;
+    if (!file) return cli_usage_error(cmd, "QUESTIONS.json is required");
+    json_error_t je;
+    json_t *root = json_load_file(file, 0, &je), *qs = json_object_get(root, "questions");
+    if (!json_is_array(qs)) {
+        json_decref(root);
+        return cli_fail(cmd, "%s: line %d: expected {\"questions\": [...]}%s%s", file, je.line, root ? "" : ": ",
+                        root ? "" : je.text);
+    }
+    rag_store *s;
+    if ((rc = rag_cli_open_store(cmd, store, false, &s))) {
+        json_decref(root);
+        return rc;
+    }
+    rag_embedder emb;
+    bool have = false;
+    memset(&emb, 0, sizeof emb);
+    if (!mode_set || p.mode != RAG_MODE_BM25) rc = rag_cli_open_embedder(cmd, s, model, 0, &emb, &have);
+    if (!rc && !mode_set && !have) p.mode = RAG_MODE_BM25;
+    p.k = (int32_t)k;
+    p.embedder = have ? &emb : NULL;
+    size_t n_q = json_array_size(qs), found = 0;
+    double rr = 0; /* mean reciprocal rank of the first correct hit */
+    for (size_t i = 0; !rc && i < n_q; i++) {
+        json_t *q = json_array_get(qs, i);
+        const char *question = json_string_value(json_object_get(q, "question"));
+        const char *path = json_string_value(json_object_get(q, "path"));
+        const char *passage = json_string_value(json_object_get(q, "passage"));
+        if (!question || !path || !passage) {
+            rc = cli_fail(cmd, "%s: question %zu: expected string fields question, path and passage", file, i + 1);
+            break;
+        }
+        rag_hit *h;
+        int32_t n;
+        hearth_error err = {0};
+        if (rag_search(s, question, &p, &h, &n, &err)) {
+            rc = cli_fail(cmd, "%s", err.message);
+            break;
+        }
+        int32_t rank = 0;
+        for (int32_t j = 0; j < n && !rank; j++)
+            if (ends_with(h[j].path, path) && strstr(h[j].text, passage)) rank = j + 1;
+        if (rank) found++, rr += 1.0 / rank;
+        else fprintf(stderr, "miss: %s (expected %s: \"%s\")\n", question, path, passage);
+        rag_hits_free(h, n);
+    }
+    static const char *const modes[] = {"vector", "bm25", "hybrid"};
+    if (!rc && json)
+        printf("{\"mode\":\"%s\",\"k\":%ld,\"questions\":%zu,\"found\":%zu,\"recall\":%.4f,\"mrr\":%.4f}\n",
+               modes[p.mode], k, n_q, found, n_q ? (double)found / n_q : 0, n_q ? rr / n_q : 0);
+    else if (!rc)
+        printf("%s recall@%ld: %.3f (%zu/%zu), MRR %.3f\n", modes[p.mode], k, n_q ? (double)found / n_q : 0, found,
+               n_q, n_q ? rr / n_q : 0);
+    if (have) rag_embedder_close(&emb);
+    rag_store_close(s);
+    json_decref(root);
+    return rc;
+}
+
 int cmd_rag(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -422,5 +532,6 @@ int cmd_rag(int argc, char **argv)
     if (!strcmp(argv[1], "search")) return cmd_search(argc - 1, argv + 1);
     if (!strcmp(argv[1], "ask")) return cmd_rag_ask(argc - 1, argv + 1);
     if (!strcmp(argv[1], "status")) return cmd_status(argc - 1, argv + 1);
-    return cli_usage_error("rag", "unknown subcommand '%s' (ingest, search, ask, status)", argv[1]);
+    if (!strcmp(argv[1], "eval")) return cmd_rag_eval(argc - 1, argv + 1);
+    return cli_usage_error("rag", "unknown subcommand '%s' (ingest, search, ask, status, eval)", argv[1]);
 }

@@ -99,8 +99,9 @@ static void walk(const char *dir, size_t root_len, const rag_ingest_params *p, f
         if (glob_match(p->exclude, p->n_exclude, rel, here.paths[i])) continue;
         if (S_ISDIR(sb.st_mode)) {
             walk(path, root_len, p, out, depth + 1);
-        } else if (S_ISREG(sb.st_mode) || (S_ISLNK(sb.st_mode) && stat(path, &sb) == 0 && S_ISREG(sb.st_mode))) {
-            /* symlinks to files are followed, symlinks to directories are not (no cycles) */
+        } else if (S_ISREG(sb.st_mode) || (S_ISLNK(sb.st_mode) && (stat(path, &sb) != 0 || S_ISREG(sb.st_mode)))) {
+            /* symlinks to files are followed, symlinks to directories are not (no cycles); a
+             * dangling one is listed so that it is reported as unreadable */
             if (p->n_include == 0 || glob_match(p->include, p->n_include, rel, here.paths[i]))
                 list_add(out, path);
         }

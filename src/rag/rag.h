@@ -165,6 +165,10 @@ hearth_status rag_store_bm25(rag_store *s, const char *query, int32_t k, int64_t
 hearth_status rag_store_meta_get(rag_store *s, const char *key, char *buf, size_t cap, hearth_error *err);
 hearth_status rag_store_meta_set(rag_store *s, const char *key, const char *value, hearth_error *err);
 
+/* Checks a store completely: SQLite integrity, FTS index vs chunks, every document holding
+ * exactly its chunks (and vectors). HEARTH_ERR_FORMAT names the first problem. */
+hearth_status rag_store_verify(rag_store *s, hearth_error *err);
+
 /* The underlying connection, for tests and integrity checks. */
 struct sqlite3 *rag_store_db(rag_store *s);
 

@@ -652,3 +652,37 @@ hearth_status rag_store_bm25(rag_store *s, const char *query, int32_t k, int64_t
     *n_out = n;
     return HEARTH_OK;
 }
+
+hearth_status rag_store_verify(rag_store *s, hearth_error *err)
+{
+    /* 1. SQLite's own page-level check */
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &q, NULL) != SQLITE_OK) return db_fail(s, err, "integrity check");
+    int rc = sqlite3_step(q);
+    char first[512] = "";
+    if (rc == SQLITE_ROW) snprintf(first, sizeof first, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW) return db_fail(s, err, "integrity check");
+    if (strcmp(first, "ok") != 0)
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: integrity check failed: %s", s->path, first);
+    /* 2. the full-text index agrees with the chunks it indexes */
+    if (sqlite3_exec(s->db, "INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, err, "full-text index check");
+    /* 3. only whole documents: every document has exactly the chunks it was written with, and
+     * (in a store with a model) every chunk its vector */
+    int64_t torn, dim = 0, unembedded;
+    hearth_status st = count_rows(s,
+                                  "SELECT count(*) FROM documents d WHERE n_chunks != "
+                                  "(SELECT count(*) FROM chunks c WHERE c.doc_id = d.id)", &torn, err);
+    if (st == HEARTH_OK) st = count_rows(s, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'model.dim'", &dim, err);
+    if (st == HEARTH_OK)
+        st = count_rows(s, "SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.chunk_id = c.id)",
+                        &unembedded, err);
+    if (st != HEARTH_OK) return st;
+    if (torn)
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: %lld document(s) do not hold the chunks they were written with",
+                           s->path, (long long)torn);
+    if (dim > 0 && unembedded)
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: %lld chunk(s) have no embedding", s->path, (long long)unembedded);
+    return HEARTH_OK;
+}
