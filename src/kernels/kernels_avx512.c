@@ -4,6 +4,6 @@
 
 void hearth_kernels_fill_avx512(hearth_kernels *k, bool has_bf16)
 {
-    (void)has_bf16; /* BF16 weights keep F32 activations (see float.c): no vdpbf16ps use yet */
+    hearth_avx512_fill_float(k, has_bf16);
     hearth_avx512_fill_gemm(k);
 }

@@ -357,6 +357,28 @@ static void test_fixture_tensors(void **state)
                 }
                 n_checked++;
             }
+            /* the batched path on the same real blocks: 8 tokens x the first rows */
+            int64_t rows = t->ne[1] < 40 ? t->ne[1] : 40, nt = 8;
+            float *X = malloc(sizeof(float) * nt * cols), *Y = malloc(sizeof(float) * nt * rows);
+            for (int64_t i = 0; i < nt * cols; i++) X[i] = rnd_normal();
+            hearth_matrix W = {t->type, rows, cols, t->data};
+            for (int l = 0; l < nl; l++) {
+                hearth_matmul_scratch sc = {0};
+                hearth_matmul(NULL, levels[l], &W, X, nt, Y, &sc);
+                hearth_matmul_scratch_free(&sc);
+                for (int64_t tok = 0; tok < nt; tok++) {
+                    levels[0]->from_float[vt](X + tok * cols, xq, cols);
+                    levels[0]->to_float[vt](xq, xf, cols);
+                    for (int64_t r = 0; r < rows; r++) {
+                        levels[0]->to_float[t->type]((const uint8_t *)t->data + r * rb, wf, cols);
+                        double want = exact_dot(wf, xf, cols), tol = DOT_TOL * abs_dot(wf, xf, cols) + 1e-30;
+                        if (!(fabs(Y[tok * rows + r] - want) <= tol))
+                            fail_msg("%s %s tensor %s: matmul y[%lld][%lld] %.9g, float64 %.9g", models[mi],
+                                     levels[l]->name, t->name.s, (long long)tok, (long long)r, Y[tok * rows + r], want);
+                    }
+                }
+            }
+            free(X); free(Y);
             free(wf); free(x); free(xf); free(got); free(xq);
         }
         hearth_gguf_close(g);
@@ -491,7 +513,7 @@ static void test_vec_ops(void **state)
 }
 
 /* hearth_quantize: relative RMS error of a round trip on Gaussian rows stays within each
- * type.s bound (measured values are about 2/3 of these), output is deterministic, and bad
+ * type's bound (measured values are about 2/3 of these), output is deterministic, and bad
  * arguments or non-finite input are refused or survived. */
 static void test_quantize_roundtrip(void **state)
 {
