@@ -166,6 +166,9 @@ bool agent_redact_class_parse(const char *name, unsigned *cls);
 bool agent_luhn_ok(const char *digits, size_t n);
 bool agent_iban_ok(const char *s, size_t n);
 
+/* Replaces every byte that is not part of valid UTF-8 with '?', in place; returns s. */
+char *agent_utf8_fix(char *s);
+
 /* ------------------------------------------------------------------ tools */
 
 typedef struct agent_tools agent_tools;

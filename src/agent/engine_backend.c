@@ -108,7 +108,7 @@ static hearth_status engine_generate(void *ctx, const agent_gen_request *req, ag
     }
     if (!st && !(out->samples = calloc((size_t)n, sizeof *out->samples))) st = hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
     for (int i = 0; !st && i < n; i++) {
-        out->samples[i].text = strdup(gens[i].text ? gens[i].text : "");
+        out->samples[i].text = agent_utf8_fix(strdup(gens[i].text ? gens[i].text : "")); /* max_tokens may cut a character */
         out->samples[i].confidence = gens[i].n_tokens ? exp(gens[i].confidence.mean_logprob) : 0;
         out->samples[i].n_tokens = gens[i].n_tokens;
         out->tokens_out += gens[i].n_tokens;

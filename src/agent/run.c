@@ -17,12 +17,33 @@
 #include "agent/run_internal.h"
 #include "base/base.h"
 
-static const char PLAN_SCHEMA[] =
-    "{\"type\":\"object\",\"oneOf\":["
-    "{\"properties\":{\"steps\":{\"type\":\"array\",\"minItems\":1,\"items\":{\"type\":\"object\","
-    "\"properties\":{\"tool\":{\"type\":\"string\"},\"arguments\":{\"type\":\"object\"},"
-    "\"purpose\":{\"type\":\"string\"}},\"required\":[\"tool\",\"arguments\"]}}},\"required\":[\"steps\"]},"
-    "{\"properties\":{\"final\":{}},\"required\":[\"final\"]}]}";
+/* The plan's JSON Schema. Tool names are an enum of the allowed tools, so a constrained
+ * planner cannot even spell a tool it may not use; lengths are bounded so a confused model
+ * cannot spend the token budget on one string. */
+static char *plan_schema(json_t *tool_desc)
+{
+    json_t *names = json_array();
+    for (size_t i = 0; i < json_array_size(tool_desc); i++)
+        json_array_append(names, json_object_get(json_array_get(tool_desc, i), "name"));
+    json_t *final = json_pack("{s:{s:{s:s}}, s:[s], s:b}", "properties", "final", "type", "boolean", "required",
+                              "final", "additionalProperties", 0);
+    json_t *schema;
+    if (!json_array_size(names)) {
+        json_decref(names);
+        schema = final;
+    } else {
+        json_t *step = json_pack("{s:s, s:{s:{s:o}, s:{s:s}, s:{s:s, s:i}}, s:[s, s]}", "type", "object", "properties",
+                                 "tool", "enum", names, "arguments", "type", "object", "purpose", "type", "string",
+                                 "maxLength", 200, "required", "tool", "arguments");
+        json_t *steps = json_pack("{s:{s:{s:s, s:i, s:i, s:o}}, s:[s], s:b}", "properties", "steps", "type", "array",
+                                  "minItems", 1, "maxItems", 4, "items", step, "required", "steps",
+                                  "additionalProperties", 0);
+        schema = json_pack("{s:s, s:[o, o]}", "type", "object", "anyOf", steps, final);
+    }
+    char *text = json_dumps(schema, JSON_COMPACT);
+    json_decref(schema);
+    return text;
+}
 
 static const char PLANNER_SYSTEM[] =
     "You plan for a local agent. Reply with JSON only. To use tools: "
@@ -92,7 +113,7 @@ static void add_observation(run_state *rs, const char *tool, json_t *args, json_
 }
 
 /* One planning round. Returns false when planning is over (final, invalid twice, limits). */
-static bool plan_round(run_state *rs, const char *task, json_t *tool_desc, int *invalid)
+static bool plan_round(run_state *rs, const char *task, json_t *tool_desc, const char *schema, int *invalid)
 {
     char *tools = json_dumps(tool_desc, JSON_COMPACT);
     char *obs = run_observations_text(rs, false, 4000);
@@ -107,7 +128,8 @@ static bool plan_round(run_state *rs, const char *task, json_t *tool_desc, int *
     free(tools);
     free(obs);
     agent_gen_request req = {.role = "planner", .model = rs->cfg->model_planner, .system = system, .prompt = prompt,
-                             .json_schema = PLAN_SCHEMA, .n_samples = 1, .max_tokens = 512, .seed = (uint64_t)rs->steps};
+                             .json_schema = schema, .n_samples = 1, .seed = (uint64_t)rs->steps,
+                             .max_tokens = (int)HEARTH_MIN(512, HEARTH_MAX(16, rs->cfg->max_tokens - rs->tokens))};
     agent_gen_result r;
     hearth_status st = run_generate(rs, &req, &r);
     free(system);
@@ -177,8 +199,9 @@ static hearth_status answer_round(run_state *rs, const char *task, const char *r
     }
     snprintf(prompt, len, "Task: %s\n%s%s", task, *obs ? "Observations:\n" : "", obs);
     free(obs);
-    agent_gen_request req = {.role = role, .model = model, .system = ANSWER_SYSTEM, .prompt = prompt,
-                             .n_samples = n, .max_tokens = 1024, .seed = (uint64_t)rs->seq};
+    agent_gen_request req = {.role = role, .model = model, .system = ANSWER_SYSTEM, .prompt = prompt, .n_samples = n,
+                             .max_tokens = (int)HEARTH_MIN(1024, HEARTH_MAX(16, rs->cfg->max_tokens - rs->tokens)),
+                             .seed = (uint64_t)rs->seq};
     agent_gen_result r;
     hearth_status st = run_generate(rs, &req, &r);
     free(prompt);
@@ -300,18 +323,24 @@ hearth_status agent_run(const agent_config *cfg, const char *task, const agent_r
         run_emit(&rs, "start", json_pack("{s:s, s:s, s:s, s:b}", "agent", cfg->name ? cfg->name : cfg->path, "task", task,
                                          "trace_id", rs.trace_id, "resumed", opts->resume_run_id != NULL));
         json_t *tool_desc = agent_tools_describe(rs.tools);
+        char *schema = plan_schema(tool_desc);
         int invalid = 0;
         const char *which;
+        bool planning = true; /* false once the planner is done (final, invalid, no new calls) */
         while (rs.steps < cfg->max_steps) {
             if (run_over_limits(&rs, &which)) {
                 decision(&rs, "stop_planning", which, 0);
                 break;
             }
             rs.steps++;
-            if (!plan_round(&rs, task, tool_desc, &invalid)) break;
+            if (!plan_round(&rs, task, tool_desc, schema, &invalid)) {
+                planning = false;
+                break;
+            }
         }
-        if (rs.steps >= cfg->max_steps) decision(&rs, "stop_planning", "limits.max_steps reached", 0);
+        if (rs.steps >= cfg->max_steps && planning) decision(&rs, "stop_planning", "limits.max_steps reached", 0);
         json_decref(tool_desc);
+        free(schema);
         st = decide(&rs, task, out);
     }
     if (rs.journal && rs.run_id[0]) {

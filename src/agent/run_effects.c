@@ -175,6 +175,7 @@ json_t *run_tool(run_state *rs, const char *name, json_t *args, const char *purp
         } else {
             double t = hearth_time_sec();
             res = agent_tools_call(rs->tools, name, a);
+            if (!res) res = json_pack("{s:b, s:s}", "ok", 0, "error", "tool returned no result");
             if (rs->opts->tool_hook && !rs->opts->tool_hook(rs->opts->hook_user, name, a, res, reason, sizeof reason)) {
                 json_decref(res);
                 res = json_pack("{s:b, s:s+}", "ok", 0, "error", "policy hook withheld the result: ", reason);

@@ -22,7 +22,7 @@ static json_t *fs_error(const char *fmt, const char *a, const char *b)
 {
     char msg[512];
     snprintf(msg, sizeof msg, fmt, a, b);
-    return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+    return json_pack("{s:b, s:s}", "ok", 0, "error", agent_utf8_fix(msg));
 }
 
 /* Which root a path falls under, and the remainder relative to it. Relative paths are taken

@@ -47,7 +47,7 @@ static json_t *tool_error(const char *fmt, const char *a)
 {
     char msg[1200];
     snprintf(msg, sizeof msg, fmt, a);
-    return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+    return json_pack("{s:b, s:s}", "ok", 0, "error", agent_utf8_fix(msg)); /* a long name may be cut mid-character */
 }
 
 hearth_status agent_tools_new(const agent_config *cfg, agent_tools **out, hearth_error *err)
