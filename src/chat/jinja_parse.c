@@ -368,55 +368,34 @@ static jnode *binary(parser *p, const jtok *t, int op, jnode *l, jnode *r)
     return n;
 }
 
-static jnode *parse_pow(parser *p)
-{
-    jnode *n = parse_unary(p, true);
-    while (is_op(peek(p), "**")) {
-        const jtok *t = next(p);
-        n = binary(p, t, OP_POW, n, parse_unary(p, true));
-    }
-    return n;
-}
+/* The arithmetic levels, loosest first (Jinja: math1, concat, math2, pow); each is
+ * left-associative over the next. */
+static const struct { const char *tok[4]; int op[4]; } LEVELS[] = {
+    {{"+", "-"}, {OP_ADD, OP_SUB}},
+    {{"~"}, {OP_CONCAT}},
+    {{"*", "/", "//", "%"}, {OP_MUL, OP_DIV, OP_FLOORDIV, OP_MOD}},
+    {{"**"}, {OP_POW}},
+};
 
-static jnode *parse_math2(parser *p)
+static jnode *parse_arith(parser *p, size_t level)
 {
-    jnode *n = parse_pow(p);
+    if (level == sizeof LEVELS / sizeof LEVELS[0]) return parse_unary(p, true);
+    jnode *n = parse_arith(p, level + 1);
     for (;;) {
         const jtok *t = peek(p);
-        int op = is_op(t, "*") ? OP_MUL : is_op(t, "/") ? OP_DIV : is_op(t, "//") ? OP_FLOORDIV
-               : is_op(t, "%") ? OP_MOD : -1;
+        int op = -1;
+        for (int k = 0; k < 4 && LEVELS[level].tok[k]; k++)
+            if (is_op(t, LEVELS[level].tok[k])) op = LEVELS[level].op[k];
         if (op < 0) return n;
         next(p);
-        n = binary(p, t, op, n, parse_pow(p));
-    }
-}
-
-static jnode *parse_concat(parser *p)
-{
-    jnode *n = parse_math2(p);
-    while (is_op(peek(p), "~")) {
-        const jtok *t = next(p);
-        n = binary(p, t, OP_CONCAT, n, parse_math2(p));
-    }
-    return n;
-}
-
-static jnode *parse_math1(parser *p)
-{
-    jnode *n = parse_concat(p);
-    for (;;) {
-        const jtok *t = peek(p);
-        int op = is_op(t, "+") ? OP_ADD : is_op(t, "-") ? OP_SUB : -1;
-        if (op < 0) return n;
-        next(p);
-        n = binary(p, t, op, n, parse_concat(p));
+        n = binary(p, t, op, n, parse_arith(p, level + 1));
     }
 }
 
 static jnode *parse_compare(parser *p)
 {
     const jtok *start = peek(p);
-    jnode *first = parse_math1(p), *cmp = NULL;
+    jnode *first = parse_arith(p, 0), *cmp = NULL;
     size_t cap = 0;
     for (;;) {
         const jtok *t = peek(p);
@@ -440,7 +419,7 @@ static jnode *parse_compare(parser *p)
             cmp->ops = ops;
         }
         cmp->ops[cmp->args.n - 1] = op;
-        push(p, &cmp->args, parse_math1(p));
+        push(p, &cmp->args, parse_arith(p, 0));
     }
     return cmp ? cmp : first;
 }
