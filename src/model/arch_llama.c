@@ -80,9 +80,11 @@ static hearth_status load_hparams(hearth_model *m, hearth_error *err)
     if ((st = hearth_model_hp_i32(m, "attention.value_length", false, hp->head_dim, &hp->head_dim_v, err)) ||
         (st = hearth_model_hp_i32(m, "rope.dimension_count", false, hp->head_dim, &hp->n_rot, err)) ||
         (st = hearth_model_hp_f32(m, "rope.freq_base", false, 10000.0f, &hp->rope_freq_base, err)) ||
-        (st = hearth_model_hp_f32(m, "attention.layer_norm_rms_epsilon", true, 0, &hp->norm_eps, err)) ||
-        (st = hearth_model_hp_i32(m, "attention.sliding_window", false, 0, &hp->n_swa, err)))
+        (st = hearth_model_hp_f32(m, "attention.layer_norm_rms_epsilon", true, 0, &hp->norm_eps, err)))
         return st;
+    /* phi3 GGUFs carry attention.sliding_window, but llama.cpp ignores it (the converters do
+     * not record which layers use it), and so do we: full causal attention. */
+    hp->n_swa = 0;
     if ((st = check_positive(m, "attention.head_count_kv", hp->n_head_kv, err)) ||
         (st = check_positive(m, "attention.key_length", hp->head_dim, err)) ||
         (st = check_positive(m, "rope.dimension_count", hp->n_rot, err)))
@@ -101,7 +103,6 @@ static hearth_status load_hparams(hearth_model *m, hearth_error *err)
     if (!(hp->rope_freq_base > 0) || !(hp->norm_eps >= 0) || hp->norm_eps > 1)
         return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: rope.freq_base (%g) or layer_norm_rms_epsilon (%g) out of range",
                            m->path, (double)hp->rope_freq_base, (double)hp->norm_eps);
-    if (hp->n_swa < 0) hp->n_swa = 0;
     hp->causal = true;
     /* llama rotates adjacent pairs; the others were converted from NeoX-style checkpoints */
     hp->rope_mode = m->ops->arch == HEARTH_ARCH_LLAMA ? HEARTH_ROPE_NORM : HEARTH_ROPE_NEOX;
