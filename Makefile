@@ -83,7 +83,7 @@ $(BUILD)/libhearth.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libhearth.so.0 $(LDSAN) -o $@ $^ $(LDLIBS)
 $(BUILD)/hearth: $(CLI_OBJ) $(BUILD)/libhearth.a
 	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(BUILD)/libhearth.a $(LDLIBS)
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhearth.a tests/unit/testutil.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhearth.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhearth.a $(LDSAN) $(LDLIBS) $(TEST_LIBS)
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libhearth.a

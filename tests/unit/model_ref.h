@@ -261,7 +261,10 @@ static void check_model(const char *file)
         int32_t greedy_bad = run_incremental(m, &ref, logits, fmax(bd.margin, bd.max), &inc_diff, &greedy_same);
         printf("  %-30s %-6s token-by-token vs batch max %.2e | greedy %d/%d equal, %d off\n", file,
                level_names[lv], inc_diff, greedy_same, ref.n_greedy, greedy_bad);
-        if (inc_diff > 1e-2) FAIL("%s (%s): token-by-token logits differ from batch by %.3g", file, level_names[lv], inc_diff);
+        /* with quantized activations a rounding-level difference can flip an int8 step and
+         * grow through the layers (llama.cpp differs from itself by up to 0.25 here) */
+        double inc_bound = bd.max <= 0.1 ? 1e-2 : bd.max;
+        if (inc_diff > inc_bound) FAIL("%s (%s): token-by-token logits differ from batch by %.3g", file, level_names[lv], inc_diff);
         if (greedy_bad)
             FAIL("%s (%s): %d greedy steps where llama.cpp's token is not ours without a near-tie", file,
                  level_names[lv], greedy_bad);
