@@ -143,7 +143,7 @@ static const pre_def pre_defs[] = {
     {"qwen2|deepseek-r1-qwen|kormo|f2llmv2|hunyuan|solar-open|grok-2", re_qwen2, false, false, false},
     {"stablelm2|megrez", re_qwen2, true, false, false},
     {"qwen35", re_qwen35, false, false, false},
-    {"poro-chat|viking-bpe-unused", re_poro, false, false, false},
+    {"poro-chat", re_poro, false, false, false},
     {"bloom|gpt3-finnish", re_poro, true, false, false},
     {"viking", re_viking, false, false, false},
     {"tekken", re_tekken, false, true, true},
