@@ -306,7 +306,21 @@ hearth_token hearth_sampler_sample(hearth_sampler *sm, const float *logits, hear
         if (sm->work[i] > mx) { mx = sm->work[i]; best = i; }
     if (best < 0) return fail_tok(sm, "sampler: every token is excluded (logit bias or penalties left nothing)");
     hearth_token tok = best;
-    if (sm->p.temperature > 0.0f) {
+    const hearth_sampler_params *sp = &sm->p;
+    bool truncates = (sp->top_k > 0 && sp->top_k < V) || sp->top_p < 1.0f || sp->min_p > 0.0f || sp->typical_p < 1.0f;
+    if (sp->temperature > 0.0f && !truncates) {
+        /* nothing to truncate: draw over the whole vocabulary in id order, no sorting */
+        float inv_t = 1.0f / sp->temperature;
+        double total = 0;
+        for (int32_t i = 0; i < V; i++) total += sample_exp((sm->work[i] - mx) * inv_t);
+        double u = rng_uniform(sm->rng) * total, cum = 0;
+        for (int32_t i = 0; i < V; i++) {
+            if (sm->work[i] == -INFINITY) continue;
+            cum += sample_exp((sm->work[i] - mx) * inv_t);
+            tok = i;
+            if (u < cum) break;
+        }
+    } else if (sp->temperature > 0.0f) {
         /* 4-7 truncation, 8 temperature, 9 draw */
         int32_t n = sample_truncate(sm, mx, -1.0);
         if (n <= 0) return fail_tok(sm, "sampler: truncation left no token");
