@@ -112,6 +112,62 @@ static void test_vocab_gguf_templates(void **state)
     }
 }
 
+/* Templates of other model families (Llama 3.1 with tools, Mistral, Phi-3, DeepSeek-R1,
+ * Hermes 2 Pro, Gemma 2, ...) against Python Jinja2 as transformers configures it:
+ * tests/data/chat/expected.json, written by tests/data/chat/make_expected.py. */
+static void test_template_corpus(void **state)
+{
+    (void)state;
+    json_error_t je;
+    json_t *exp = json_load_file("tests/data/chat/expected.json", 0, &je);
+    json_t *convs = json_load_file("tests/data/chat/conversations.json", 0, &je);
+    if (!exp || !convs) fail_msg("tests/data/chat: %s (run from the repository root)", je.text);
+    size_t i;
+    json_t *c;
+    int rendered = 0, raised = 0, failed = 0;
+    json_array_foreach(json_object_get(exp, "cases"), i, c) {
+        char path[256], *tmpl = NULL;
+        snprintf(path, sizeof path, "tests/data/chat/%s", json_string_value(json_object_get(c, "template")));
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        tmpl = calloc(1, 1 << 16);
+        size_t n = fread(tmpl, 1, (1 << 16) - 1, f);
+        fclose(f);
+        tmpl[n] = 0;
+        json_t *vars = json_deep_copy(json_object_get(convs, json_string_value(json_object_get(c, "conversation"))));
+        json_object_set(vars, "bos_token", json_object_get(exp, "bos_token"));
+        json_object_set(vars, "eos_token", json_object_get(exp, "eos_token"));
+        json_object_set(vars, "add_generation_prompt", json_object_get(c, "add_generation_prompt"));
+        char *out = NULL;
+        size_t len = 0;
+        hearth_error err = {0};
+        hearth_status st = jinja_render_text(tmpl, n, vars, NULL, &out, &len, &err);
+        const char *want = json_string_value(json_object_get(c, "rendered"));
+        const char *want_raise = json_string_value(json_object_get(c, "raised"));
+        const char *what = json_string_value(json_object_get(c, "conversation"));
+        if (want) {
+            if (st) fail_msg("%s / %s: %s", path, what, err.message);
+            if (len != strlen(want) || memcmp(out, want, len))
+                fail_msg("%s / %s (agp %d):\n got [%s]\nwant [%s]", path, what,
+                         json_is_true(json_object_get(c, "add_generation_prompt")), out, want);
+            rendered++;
+        } else {
+            if (!st) fail_msg("%s / %s: expected an error, rendered [%s]", path, what, out);
+            if (want_raise && !strstr(err.message, want_raise))
+                fail_msg("%s / %s: error '%s' lacks '%s'", path, what, err.message, want_raise);
+            want_raise ? raised++ : failed++;
+        }
+        free(out);
+        free(tmpl);
+        json_decref(vars);
+    }
+    assert_true(rendered >= 130);
+    assert_true(raised >= 20);
+    assert_true(failed >= 10);
+    json_decref(exp);
+    json_decref(convs);
+}
+
 static void test_chatml_fallback(void **state)
 {
     (void)state;
@@ -357,6 +413,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_cases),
         cmocka_unit_test(test_vocab_gguf_templates),
+        cmocka_unit_test(test_template_corpus),
         cmocka_unit_test(test_chatml_fallback),
         cmocka_unit_test(test_message_validation),
         cmocka_unit_test(test_tool_calls_hermes),
