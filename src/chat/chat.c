@@ -21,7 +21,7 @@ const char CHAT_TEMPLATE_CHATML[] =
     "{%- endfor -%}\n"
     "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}\n";
 
-static const char *const ROLES[] = {"system", "user", "assistant", "tool", "developer", NULL};
+static const char *const ROLES[] = {"system", "user", "assistant", "tool", "ipython", "developer", NULL};
 
 static hearth_status check_tool_call(const json_t *call, size_t mi, size_t ci, hearth_error *err)
 {

@@ -391,7 +391,8 @@ bool jinja_apply_test(jctx *c, const char *name, jv v, jv *args, size_t nargs)
     if (!strcmp(name, "integer")) return v.kind == JV_INT;
     if (!strcmp(name, "float")) return v.kind == JV_FLOAT;
     if (!strcmp(name, "mapping")) return v.kind == JV_DICT;
-    if (!strcmp(name, "iterable")) return v.kind == JV_LIST || v.kind == JV_STR || v.kind == JV_DICT || v.kind == JV_NS;
+    if (!strcmp(name, "iterable")) /* Jinja's Undefined iterates as empty, so it counts */
+        return v.kind == JV_LIST || v.kind == JV_STR || v.kind == JV_DICT || v.kind == JV_UNDEF;
     if (!strcmp(name, "sequence")) return v.kind == JV_LIST || v.kind == JV_STR || v.kind == JV_DICT;
     if (!strcmp(name, "callable")) return v.kind == JV_MACRO || v.kind == JV_FUNC;
     if (!strcmp(name, "sameas")) return same(v, arg);

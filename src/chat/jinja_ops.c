@@ -369,8 +369,7 @@ jv jv_getitem(jctx *c, jv obj, jv key)
         return jv_undef(b.data);
     }
     if (key.kind == JV_STR) return jv_getattr(c, obj, key.u.s->data);
-    if (key.kind == JV_UNDEF) fail_undef(c, key);
-    return jv_undef("item not found");
+    return jv_undef("item not found"); /* Python: a lookup that fails is undefined, not an error */
 }
 
 static int64_t slice_bound(jctx *c, jv v, int64_t n, int64_t dflt, int64_t step)

@@ -147,6 +147,8 @@ static const jcase CASES[] = {
      "{{ 'a' is in 'abc' }}{{ 'ab' is lower }}{{ 'AB' is upper }}{{ x is not defined }}", NULL,
      "TrueTrueTrueTrueFalseTrueTrueTrueTrueTrue", NULL},
     {"{{ range is callable }}{{ l is sameas l }}", "{\"l\": [1]}", "TrueTrue", NULL},
+    {"{{ x is iterable }}{{ none is iterable }}[{{ {'a': 1}[x] }}][{{ [1][x] }}]{% for i in x %}no{% endfor %}", NULL,
+     "TrueFalse[][]", NULL},
     /* string methods */
     {"{{ 'abc'.startswith('ab') }}{{ 'abc'.endswith('bc') }}{{ 'abc'.startswith(('x', 'a')) }}", NULL, "TrueTrueTrue", NULL},
     {"{{ 'a,b,,c'.split(',') }}{{ '  a  b '.split() }}{{ 'a,b,c'.split(',', 1) }}", NULL,
