@@ -354,20 +354,17 @@ hearth_status agent_run(const agent_config *cfg, const char *task, const agent_r
         out->tokens = rs.tokens;
         run_audit(&rs, "run", json_pack("{s:s, s:f, s:b, s:i}", "decision", out->decision, "confidence", out->confidence,
                                         "escalated", out->escalated, "tool_calls", rs.tool_calls));
-        run_emit(&rs, "final", json_pack("{s:s, s:s, s:f, s:b, s:b}", "answer", out->answer, "decision", out->decision,
-                                         "confidence", out->confidence, "low_confidence", out->low_confidence,
-                                         "escalated", out->escalated));
         char root_id[17];
         memcpy(root_id, rs.root_span, 17);
-        rs.root_span[0] = 0;
         json_t *attrs = json_pack("{s:i, s:i, s:s}", "hearth.steps", rs.steps, "gen_ai.usage.output_tokens", rs.tokens,
                                   "hearth.decision", out->decision);
-        char id[17];
-        run_span_id(id);
         json_t *span = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:o}", "trace_id", rs.trace_id, "span_id", root_id,
                                  "parent_span_id", "", "name", "agent.run", "start_time_unix_nano", (json_int_t)t0,
                                  "end_time_unix_nano", (json_int_t)run_now_unix_nano(), "attributes", attrs);
         run_emit(&rs, "span", span);
+        run_emit(&rs, "final", json_pack("{s:s, s:s, s:f, s:b, s:b}", "answer", out->answer, "decision", out->decision,
+                                         "confidence", out->confidence, "low_confidence", out->low_confidence,
+                                         "escalated", out->escalated));
     }
     free(saved_task);
     agent_tools_free(rs.tools);
