@@ -29,11 +29,17 @@ const hearth_hparams *hearth_model_hparams(const hearth_model *m) { return &m->h
 
 /* ---- hyperparameters -------------------------------------------------------------------- */
 
-static hearth_status hp_key(hearth_model *m, const char *suffix, char *key, size_t n, hearth_error *err)
+/* Builds "ARCH.suffix"; *present tells whether the file has it. A missing required key is an
+ * error naming the key. */
+static hearth_status hp_key(hearth_model *m, const char *suffix, bool required, char *key, size_t n,
+                            bool *present, hearth_error *err)
 {
     int len = snprintf(key, n, "%s.%s", m->ops->name, suffix);
     if (len < 0 || (size_t)len >= n)
         return hearth_fail(err, HEARTH_ERR_INTERNAL, "hyperparameter key too long: %s", suffix);
+    *present = hearth_gguf_get(m->gguf, key) != NULL;
+    if (!*present && required)
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: missing required key '%s'", m->path, key);
     return HEARTH_OK;
 }
 
@@ -41,13 +47,11 @@ hearth_status hearth_model_hp_i32(hearth_model *m, const char *suffix, bool requ
                                   int32_t *out, hearth_error *err)
 {
     char key[128];
-    hearth_status st = hp_key(m, suffix, key, sizeof key, err);
-    if (st) return st;
-    if (!hearth_gguf_get(m->gguf, key)) {
-        if (required)
-            return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: missing required key '%s'", m->path, key);
+    bool present;
+    hearth_status st = hp_key(m, suffix, required, key, sizeof key, &present, err);
+    if (st || !present) {
         *out = dflt;
-        return HEARTH_OK;
+        return st;
     }
     return hearth_gguf_get_i32(m->gguf, key, out, err);
 }
@@ -56,13 +60,11 @@ hearth_status hearth_model_hp_f32(hearth_model *m, const char *suffix, bool requ
                                   float *out, hearth_error *err)
 {
     char key[128];
-    hearth_status st = hp_key(m, suffix, key, sizeof key, err);
-    if (st) return st;
-    if (!hearth_gguf_get(m->gguf, key)) {
-        if (required)
-            return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: missing required key '%s'", m->path, key);
+    bool present;
+    hearth_status st = hp_key(m, suffix, required, key, sizeof key, &present, err);
+    if (st || !present) {
         *out = dflt;
-        return HEARTH_OK;
+        return st;
     }
     return hearth_gguf_get_f32(m->gguf, key, out, err);
 }
