@@ -47,6 +47,9 @@ for H in "${HEARTH:-build/hearth}" "${HEARTH_ASAN:-}"; do
 line two" "$($H detokenize "$F/vocab/qwen3.gguf" "$($H tokenize "$F/vocab/qwen3.gguf" 'line one
 line two' | awk '{print $1}')")"
 
+    # success paths exit 0 (under ASan this also catches leaks)
+    check "rc tokenize" 0 "$($H tokenize "$F/vocab/gemma3.gguf" 'Grüße, 世界 🤖' --json >/dev/null 2>&1; echo $?)"
+    check "rc detokenize" 0 "$($H detokenize "$F/vocab/bert.gguf" 101 7592 102 --json >/dev/null 2>&1; echo $?)"
     expect_rc "no args" 2 $H tokenize
     expect_rc "no text" 2 $H tokenize "$F/vocab/llama3.gguf"
     expect_rc "extra arg" 2 $H tokenize "$F/vocab/llama3.gguf" a b
