@@ -188,11 +188,11 @@ HEARTH_API hearth_status hearth_chat_render(const hearth_model *model, const cha
                                             const hearth_chat_options *opt, char **out,
                                             hearth_error *err);
 
-/* Finds tool calls in a model's reply: Qwen/Hermes <tool_call>{...}</tool_call> blocks or
- * Llama 3 JSON ({"name": ..., "parameters": ...}, optionally after <|python_tag|>).
- * *calls_json: malloc'd JSON array [{"name": "...", "arguments": {...}}], "[]" when the
- * reply holds none; *content (may be NULL): malloc'd text outside the calls. A malformed
- * <tool_call> block is HEARTH_ERR_FORMAT. */
+/* Finds tool calls in a model's reply: Qwen/Hermes <tool_call>{...}</tool_call> blocks,
+ * Mistral [TOOL_CALLS][...] or Llama 3 JSON ({"name": ..., "parameters": ...}, optionally
+ * after <|python_tag|>). *calls_json: malloc'd JSON array [{"name": "...", "arguments": {...}}]
+ * (plus "id" when the model gave one), "[]" when the reply holds none; *content (may be NULL):
+ * malloc'd text outside the calls. A malformed <tool_call> block is HEARTH_ERR_FORMAT. */
 HEARTH_API hearth_status hearth_chat_parse_tool_calls(const char *text, size_t len,
                                                       char **calls_json, char **content,
                                                       hearth_error *err);

@@ -49,9 +49,11 @@ hearth_status chat_render(const char *template_text, const json_t *messages,
 /* ---- tool calls in model output ------------------------------------------------------- */
 
 typedef enum chat_tool_format {
-    CHAT_TOOLS_AUTO = 0, /* Hermes if "<tool_call>" appears, else Llama 3 JSON if it fits  */
+    CHAT_TOOLS_AUTO = 0, /* Hermes if "<tool_call>" appears, Mistral if "[TOOL_CALLS]" does,
+                            else Llama 3 JSON if the reply is one */
     CHAT_TOOLS_HERMES,   /* Qwen 2.5/3, Hermes: <tool_call>{"name":..,"arguments":..}</tool_call> */
-    CHAT_TOOLS_LLAMA3    /* Llama 3.x: [<|python_tag|>]{"name":..,"parameters":..}[; {...}]  */
+    CHAT_TOOLS_LLAMA3,   /* Llama 3.x: [<|python_tag|>]{"name":..,"parameters":..}[; {...}]  */
+    CHAT_TOOLS_MISTRAL   /* Mistral: [TOOL_CALLS][{"name":..,"arguments":..,"id":..}, ...]      */
 } chat_tool_format;
 
 /* Parses a reply. *calls receives a new JSON array of {"name": str, "arguments": object}

@@ -157,6 +157,46 @@ static void parse_llama3(const char *text, size_t len, json_t *calls, sbuf *cont
     else sput(content, s, n);
 }
 
+/* [TOOL_CALLS] followed by a JSON array of calls; text before it is content. An array that
+ * does not parse is an error: the marker says the model meant to call. */
+static hearth_status parse_mistral(const char *text, size_t len, json_t *calls, sbuf *content,
+                                   hearth_error *err)
+{
+    static const char mark[] = "[TOOL_CALLS]";
+    const char *hit = memmem(text, len, mark, sizeof mark - 1);
+    if (!hit) {
+        sput(content, text, len);
+        return HEARTH_OK;
+    }
+    sput(content, text, (size_t)(hit - text));
+    const char *s = hit + sizeof mark - 1;
+    size_t n = len - (size_t)(s - text);
+    trim(&s, &n);
+    json_error_t je;
+    json_t *arr = json_loadb(s, n, JSON_DISABLE_EOF_CHECK, &je);
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "[TOOL_CALLS]: expected a JSON array of calls (%s)",
+                           arr ? "not an array" : je.text);
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(arr, i, item) {
+        const char *why = NULL;
+        json_t *call = normalize_call(item, &why);
+        if (!call) {
+            json_decref(arr);
+            return hearth_fail(err, HEARTH_ERR_FORMAT, "tool call %zu: %s", i + 1, why);
+        }
+        const json_t *id = json_object_get(item, "id");
+        if (json_is_string(id)) json_object_set(call, "id", (json_t *)id);
+        json_array_append_new(calls, call);
+    }
+    json_decref(arr);
+    sput(content, s + je.position, n - je.position);
+    return HEARTH_OK;
+}
+
 hearth_status chat_parse_tool_calls(const char *text, size_t len, chat_tool_format fmt,
                                     json_t **calls, char **content, hearth_error *err)
 {
@@ -166,9 +206,12 @@ hearth_status chat_parse_tool_calls(const char *text, size_t len, chat_tool_form
     json_t *arr = json_array();
     sbuf b = {0};
     if (fmt == CHAT_TOOLS_AUTO)
-        fmt = len && memmem(text, len, "<tool_call>", 11) ? CHAT_TOOLS_HERMES : CHAT_TOOLS_LLAMA3;
+        fmt = len && memmem(text, len, "<tool_call>", 11)    ? CHAT_TOOLS_HERMES
+              : len && memmem(text, len, "[TOOL_CALLS]", 12) ? CHAT_TOOLS_MISTRAL
+                                                             : CHAT_TOOLS_LLAMA3;
     hearth_status st = HEARTH_OK;
     if (fmt == CHAT_TOOLS_HERMES) st = parse_hermes(text, len, arr, &b, err);
+    else if (fmt == CHAT_TOOLS_MISTRAL) st = parse_mistral(text, len, arr, &b, err);
     else if (len) parse_llama3(text, len, arr, &b);
     if (!st && b.oom) st = hearth_fail(err, HEARTH_ERR_NOMEM, "tool calls: out of memory");
     if (st) {

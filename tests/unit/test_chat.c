@@ -306,11 +306,26 @@ static void test_tool_calls_llama3(void **state)
                  "[{\"name\":\"f\",\"arguments\":{}}]", "and then some text");
 }
 
+static void test_tool_calls_mistral(void **state)
+{
+    (void)state;
+    expect_calls("[TOOL_CALLS][{\"name\": \"search\", \"arguments\": {\"q\": \"x\"}, \"id\": \"abcdef123\"}, "
+                 "{\"name\": \"now\", \"arguments\": {}}]</s>", CHAT_TOOLS_AUTO,
+                 "[{\"name\":\"search\",\"arguments\":{\"q\":\"x\"},\"id\":\"abcdef123\"},"
+                 "{\"name\":\"now\",\"arguments\":{}}]", "</s>");
+    expect_calls("Checking. [TOOL_CALLS] [{\"name\": \"f\", \"arguments\": \"{\\\"a\\\": 1}\"}]", CHAT_TOOLS_MISTRAL,
+                 "[{\"name\":\"f\",\"arguments\":{\"a\":1}}]", "Checking.");
+    expect_calls("plain answer", CHAT_TOOLS_MISTRAL, "[]", "plain answer");
+    expect_call_error("[TOOL_CALLS]{\"name\": \"f\"}", "[TOOL_CALLS]: expected a JSON array");
+    expect_call_error("[TOOL_CALLS][{\"name\": \"f\", ", "[TOOL_CALLS]: expected a JSON array");
+    expect_call_error("[TOOL_CALLS][{\"name\": \"f\"}, {\"x\": 1}]", "tool call 2: no string \"name\"");
+}
+
 /* Garbage in: random bytes with tag fragments never crash and always end. */
 static void test_tool_calls_fuzz(void **state)
 {
     (void)state;
-    static const char *const bits[] = {"<tool_call>", "</tool_call>", "{", "}", "\"name\"", ":", "\"f\"",
+    static const char *const bits[] = {"<tool_call>", "</tool_call>", "[TOOL_CALLS]", "{", "}", "\"name\"", ":", "\"f\"",
                                        ",", "\"arguments\"", "[", "]", "<|python_tag|>", ";", " ",
                                        "\\", "\"", "\xff", "null", "1e999", "\n"};
     uint32_t seed = 7;
@@ -418,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_message_validation),
         cmocka_unit_test(test_tool_calls_hermes),
         cmocka_unit_test(test_tool_calls_llama3),
+        cmocka_unit_test(test_tool_calls_mistral),
         cmocka_unit_test(test_tool_calls_fuzz),
         cmocka_unit_test(test_tool_call_round_trip),
         cmocka_unit_test(test_public_api),
