@@ -197,7 +197,7 @@ hearth_status agent_audit_append(agent_audit *a, const char *type, json_t *field
     free(body);
     ssize_t w = write(a->fd, line, line_len);
     free(line);
-    if (w != (ssize_t)line_len || fsync(a->fd) != 0) {
+    if (w != (ssize_t)line_len || fdatasync(a->fd) != 0) { /* the record is on disk before the action goes on */
         flock(a->fd, LOCK_UN);
         return hearth_fail(err, HEARTH_ERR_IO, "%s: write failed: %s", a->path, strerror(errno));
     }

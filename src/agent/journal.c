@@ -21,7 +21,8 @@ struct agent_journal {
 
 static const char SCHEMA[] =
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=FULL;"
+    "PRAGMA synchronous=NORMAL;" /* WAL + NORMAL: a commit survives SIGKILL (it is in the WAL);
+                                    * after power loss the last steps may re-run */
     "CREATE TABLE IF NOT EXISTS runs(id TEXT PRIMARY KEY, kind TEXT NOT NULL, spec TEXT NOT NULL,"
     " task TEXT NOT NULL, status TEXT NOT NULL, result TEXT, created INTEGER NOT NULL,"
     " updated INTEGER NOT NULL);"
