@@ -291,6 +291,45 @@ int rag_cli_parse_mode(const char *cmd, const char *v, rag_mode *mode)
     return 0;
 }
 
+bool rag_cli_query_opt(int argc, char **argv, int *i, const char *cmd, rag_cli_query_opts *o, int *rc)
+{
+    const char *v;
+    if (!strcmp(argv[*i], "--json")) {
+        o->json = true;
+    } else if (rag_cli_arg(argc, argv, i, "--store", &o->store, rc, cmd) ||
+               rag_cli_arg(argc, argv, i, "--model", &o->model, rc, cmd)) {
+    } else if (rag_cli_arg(argc, argv, i, "-k", &v, rc, cmd)) {
+        if (v && !cli_parse_long(cmd, "-k", v, 1, 1000, &o->k)) *rc = 2;
+    } else if (rag_cli_arg(argc, argv, i, "--ef", &v, rc, cmd)) {
+        if (v && !cli_parse_long(cmd, "--ef", v, 1, 100000, &o->ef)) *rc = 2;
+    } else if (rag_cli_arg(argc, argv, i, "--mode", &v, rc, cmd)) {
+        if (v) *rc = rag_cli_parse_mode(cmd, v, &o->mode), o->mode_set = true;
+    } else if (rag_cli_arg(argc, argv, i, "--filter", &v, rc, cmd)) {
+        if (v && strncmp(v, "path=", 5) != 0) *rc = cli_usage_error(cmd, "--filter expects path=GLOB, got '%s'", v);
+        else if (v) o->filter = v + 5;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+int rag_cli_search_setup(const char *cmd, rag_store *s, const rag_cli_query_opts *o, int32_t threads,
+                         rag_embedder *emb, bool *have, rag_search_params *p)
+{
+    memset(emb, 0, sizeof *emb);
+    *have = false;
+    *p = rag_search_default_params();
+    p->mode = o->mode_set ? o->mode : RAG_MODE_HYBRID;
+    int rc = 0;
+    if (p->mode != RAG_MODE_BM25) rc = rag_cli_open_embedder(cmd, s, o->model, threads, emb, have);
+    if (!rc && !o->mode_set && !*have) p->mode = RAG_MODE_BM25; /* a store without vectors */
+    p->k = (int32_t)o->k;
+    p->ef_search = (int32_t)o->ef;
+    p->path_glob = o->filter;
+    p->embedder = *have ? emb : NULL;
+    return rc;
+}
+
 void rag_cli_location(const rag_hit *h, char *buf, size_t cap)
 {
     if (h->page > 0) snprintf(buf, cap, "%s (page %d)", h->path, h->page);
@@ -299,28 +338,15 @@ void rag_cli_location(const rag_hit *h, char *buf, size_t cap)
 
 static int cmd_search(int argc, char **argv)
 {
-    const char *cmd = "rag search", *store = NULL, *model = NULL, *query = NULL, *filter = NULL, *v;
-    bool json = false, mode_set = false;
-    long k = 5, ef = 0;
+    const char *cmd = "rag search", *query = NULL;
+    rag_cli_query_opts o = {.k = 5};
     int rc = 0;
-    rag_search_params p = rag_search_default_params();
     for (int i = 1; i < argc && !rc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help")) {
             fputs(search_help, stdout);
             return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = true;
-        } else if (rag_cli_arg(argc, argv, &i, "--store", &store, &rc, cmd) || rag_cli_arg(argc, argv, &i, "--model", &model, &rc, cmd)) {
-        } else if (rag_cli_arg(argc, argv, &i, "-k", &v, &rc, cmd)) {
-            if (v && !cli_parse_long(cmd, "-k", v, 1, 1000, &k)) rc = 2;
-        } else if (rag_cli_arg(argc, argv, &i, "--ef", &v, &rc, cmd)) {
-            if (v && !cli_parse_long(cmd, "--ef", v, 1, 100000, &ef)) rc = 2;
-        } else if (rag_cli_arg(argc, argv, &i, "--mode", &v, &rc, cmd)) {
-            if (v) rc = rag_cli_parse_mode(cmd, v, &p.mode), mode_set = true;
-        } else if (rag_cli_arg(argc, argv, &i, "--filter", &v, &rc, cmd)) {
-            if (v && strncmp(v, "path=", 5) != 0) rc = cli_usage_error(cmd, "--filter expects path=GLOB, got '%s'", v);
-            else if (v) filter = v + 5;
+        } else if (rag_cli_query_opt(argc, argv, &i, cmd, &o, &rc)) {
         } else if (a[0] == '-' && a[1]) {
             rc = cli_usage_error(cmd, "unknown option '%s'", a);
         } else if (!query) {
@@ -332,16 +358,12 @@ static int cmd_search(int argc, char **argv)
     if (rc) return rc;
     if (!query) return cli_usage_error(cmd, "QUERY is required");
     rag_store *s;
-    if ((rc = rag_cli_open_store(cmd, store, false, &s))) return rc;
+    if ((rc = rag_cli_open_store(cmd, o.store, false, &s))) return rc;
     rag_embedder emb;
-    bool have = false;
-    memset(&emb, 0, sizeof emb);
-    if (!mode_set || p.mode != RAG_MODE_BM25) rc = rag_cli_open_embedder(cmd, s, model, 0, &emb, &have);
-    if (!rc && !mode_set && !have) p.mode = RAG_MODE_BM25; /* a store without vectors */
-    p.k = (int32_t)k;
-    p.ef_search = (int32_t)ef;
-    p.path_glob = filter;
-    p.embedder = have ? &emb : NULL;
+    bool have;
+    rag_search_params p;
+    bool json = o.json;
+    rc = rag_cli_search_setup(cmd, s, &o, 0, &emb, &have, &p);
     rag_hit *hits = NULL;
     int32_t n = 0;
     hearth_error err = {0};
@@ -364,12 +386,12 @@ static int cmd_search(int argc, char **argv)
         free(snip);
     }
     if (!rc && json) {
-        json_t *o = json_pack("{s:s,s:s,s:o}", "query", query, "mode", modes[p.mode], "results", arr);
+        json_t *out = json_pack("{s:s,s:s,s:o}", "query", query, "mode", modes[p.mode], "results", arr);
         arr = NULL;
-        char *txt = json_dumps(o, JSON_COMPACT);
+        char *txt = json_dumps(out, JSON_COMPACT);
         puts(txt);
         free(txt);
-        json_decref(o);
+        json_decref(out);
     } else if (!rc && n == 0) {
         printf("no results\n");
     }
@@ -438,23 +460,15 @@ static bool ends_with(const char *s, const char *suffix)
 
 static int cmd_rag_eval(int argc, char **argv)
 {
-    const char *cmd = "rag eval", *store = NULL, *model = NULL, *file = NULL, *v;
-    bool json = false, mode_set = false;
-    long k = 5;
+    const char *cmd = "rag eval", *file = NULL;
+    rag_cli_query_opts o = {.k = 5};
     int rc = 0;
-    rag_search_params p = rag_search_default_params();
     for (int i = 1; i < argc && !rc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help")) {
             fputs(eval_help, stdout);
             return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = true;
-        } else if (rag_cli_arg(argc, argv, &i, "--store", &store, &rc, cmd) || rag_cli_arg(argc, argv, &i, "--model", &model, &rc, cmd)) {
-        } else if (rag_cli_arg(argc, argv, &i, "-k", &v, &rc, cmd)) {
-            if (v && !cli_parse_long(cmd, "-k", v, 1, 1000, &k)) rc = 2;
-        } else if (rag_cli_arg(argc, argv, &i, "--mode", &v, &rc, cmd)) {
-            if (v) rc = rag_cli_parse_mode(cmd, v, &p.mode), mode_set = true;
+        } else if (rag_cli_query_opt(argc, argv, &i, cmd, &o, &rc)) {
         } else if (a[0] == '-' && a[1]) {
             rc = cli_usage_error(cmd, "unknown option '%s'", a);
         } else if (!file) {
@@ -473,17 +487,15 @@ static int cmd_rag_eval(int argc, char **argv)
                         root ? "" : je.text);
     }
     rag_store *s;
-    if ((rc = rag_cli_open_store(cmd, store, false, &s))) {
+    if ((rc = rag_cli_open_store(cmd, o.store, false, &s))) {
         json_decref(root);
         return rc;
     }
     rag_embedder emb;
-    bool have = false;
-    memset(&emb, 0, sizeof emb);
-    if (!mode_set || p.mode != RAG_MODE_BM25) rc = rag_cli_open_embedder(cmd, s, model, 0, &emb, &have);
-    if (!rc && !mode_set && !have) p.mode = RAG_MODE_BM25;
-    p.k = (int32_t)k;
-    p.embedder = have ? &emb : NULL;
+    bool have, json = o.json;
+    rag_search_params p;
+    long k = o.k;
+    rc = rag_cli_search_setup(cmd, s, &o, 0, &emb, &have, &p);
     size_t n_q = json_array_size(qs), found = 0;
     double rr = 0; /* mean reciprocal rank of the first correct hit */
     for (size_t i = 0; !rc && i < n_q; i++) {

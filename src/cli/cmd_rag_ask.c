@@ -157,24 +157,18 @@ done:
 
 int cmd_rag_ask(int argc, char **argv)
 {
-    const char *cmd = "rag ask", *store = NULL, *model = NULL, *emodel = NULL, *question = NULL, *filter = NULL, *v;
-    bool json = false, mode_set = false;
-    long k = 4, max_tokens = 512, n_ctx = 4096, threads = 0;
+    const char *cmd = "rag ask", *model = NULL, *question = NULL, *v;
+    rag_cli_query_opts o = {.k = 4};
+    long max_tokens = 512, n_ctx = 4096, threads = 0;
     double min_score = 0.35;
     int rc = 0;
-    rag_search_params p = rag_search_default_params();
     for (int i = 1; i < argc && !rc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help")) {
             fputs(ask_help, stdout);
             return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = true;
-        } else if (rag_cli_arg(argc, argv, &i, "--store", &store, &rc, cmd) ||
-                   rag_cli_arg(argc, argv, &i, "--model", &model, &rc, cmd) ||
-                   rag_cli_arg(argc, argv, &i, "--embed-model", &emodel, &rc, cmd)) {
-        } else if (rag_cli_arg(argc, argv, &i, "-k", &v, &rc, cmd)) {
-            if (v && !cli_parse_long(cmd, "-k", v, 1, 50, &k)) rc = 2;
+        } else if (rag_cli_arg(argc, argv, &i, "--model", &model, &rc, cmd) ||
+                   rag_cli_arg(argc, argv, &i, "--embed-model", &o.model, &rc, cmd)) {
         } else if (rag_cli_arg(argc, argv, &i, "--max-tokens", &v, &rc, cmd)) {
             if (v && !cli_parse_long(cmd, "--max-tokens", v, 1, 1 << 20, &max_tokens)) rc = 2;
         } else if (rag_cli_arg(argc, argv, &i, "--ctx", &v, &rc, cmd)) {
@@ -183,11 +177,7 @@ int cmd_rag_ask(int argc, char **argv)
             if (v && !cli_parse_long(cmd, "--threads", v, 0, 1024, &threads)) rc = 2;
         } else if (rag_cli_arg(argc, argv, &i, "--min-score", &v, &rc, cmd)) {
             if (v && !cli_parse_float(cmd, "--min-score", v, -1, 1, &min_score)) rc = 2;
-        } else if (rag_cli_arg(argc, argv, &i, "--mode", &v, &rc, cmd)) {
-            if (v) rc = rag_cli_parse_mode(cmd, v, &p.mode), mode_set = true;
-        } else if (rag_cli_arg(argc, argv, &i, "--filter", &v, &rc, cmd)) {
-            if (v && strncmp(v, "path=", 5) != 0) rc = cli_usage_error(cmd, "--filter expects path=GLOB, got '%s'", v);
-            else if (v) filter = v + 5;
+        } else if (rag_cli_query_opt(argc, argv, &i, cmd, &o, &rc)) {
         } else if (a[0] == '-' && a[1]) {
             rc = cli_usage_error(cmd, "unknown option '%s'", a);
         } else if (!question) {
@@ -200,15 +190,11 @@ int cmd_rag_ask(int argc, char **argv)
     if (!question) return cli_usage_error(cmd, "QUESTION is required");
     if (!model) return cli_usage_error(cmd, "--model CHAT.gguf is required (the model that writes the answer)");
     rag_store *s;
-    if ((rc = rag_cli_open_store(cmd, store, false, &s))) return rc;
+    if ((rc = rag_cli_open_store(cmd, o.store, false, &s))) return rc;
     rag_embedder emb;
-    bool have = false, known = false;
-    memset(&emb, 0, sizeof emb);
-    rc = rag_cli_open_embedder(cmd, s, emodel, (int32_t)threads, &emb, &have);
-    if (!rc && !mode_set && !have) p.mode = RAG_MODE_BM25;
-    p.k = (int32_t)k;
-    p.path_glob = filter;
-    p.embedder = have ? &emb : NULL;
+    bool have = false, known = false, json = o.json;
+    rag_search_params p;
+    rc = rag_cli_search_setup(cmd, s, &o, (int32_t)threads, &emb, &have, &p);
     rag_hit *hits = NULL;
     int32_t n = 0;
     hearth_error err = {0};
@@ -231,12 +217,12 @@ int cmd_rag_ask(int argc, char **argv)
                                                      "line_start", hits[i].line_start, "line_end", hits[i].line_end,
                                                      "page", hits[i].page, "heading", hits[i].heading, "score",
                                                      hits[i].score));
-            json_t *o = json_pack("{s:s,s:b,s:o}", "answer", known ? (text ? text : "") : dont, "known", known,
+            json_t *out = json_pack("{s:s,s:b,s:o}", "answer", known ? (text ? text : "") : dont, "known", known,
                                   "sources", src);
-            char *txt = json_dumps(o, JSON_COMPACT);
+            char *txt = json_dumps(out, JSON_COMPACT);
             puts(txt);
             free(txt);
-            json_decref(o);
+            json_decref(out);
         } else if (!known) {
             printf("%s\n", dont);
         } else {
