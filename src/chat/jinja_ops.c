@@ -29,8 +29,17 @@ bool jv_truthy(jv v)
     }
 }
 
-bool jv_equal(jv a, jv b)
+/* Containers may contain themselves (l.append(l)): past this depth two values are unequal
+ * rather than compared forever. */
+#define EQUAL_MAX_DEPTH 256
+
+static bool equal_at(jv a, jv b, int depth);
+
+bool jv_equal(jv a, jv b) { return equal_at(a, b, 0); }
+
+static bool equal_at(jv a, jv b, int depth)
 {
+    if (depth > EQUAL_MAX_DEPTH) return false;
     if (is_num(a) && is_num(b)) {
         if (a.kind == JV_FLOAT || b.kind == JV_FLOAT) return num_f(a) == num_f(b);
         return num_i(a) == num_i(b);
@@ -40,15 +49,16 @@ bool jv_equal(jv a, jv b)
     case JV_UNDEF: case JV_NONE: return true;
     case JV_STR: return a.u.s->len == b.u.s->len && !memcmp(a.u.s->data, b.u.s->data, a.u.s->len);
     case JV_LIST:
+        if (a.u.l == b.u.l) return true;
         if (a.u.l->n != b.u.l->n) return false;
         for (size_t i = 0; i < a.u.l->n; i++)
-            if (!jv_equal(a.u.l->items[i], b.u.l->items[i])) return false;
+            if (!equal_at(a.u.l->items[i], b.u.l->items[i], depth + 1)) return false;
         return true;
     case JV_DICT:
         if (a.u.d->n != b.u.d->n) return false;
         for (size_t i = 0; i < a.u.d->n; i++) {
             jv *o = jv_dict_get(b.u.d, a.u.d->keys[i]->data, a.u.d->keys[i]->len);
-            if (!o || !jv_equal(a.u.d->vals[i], *o)) return false;
+            if (!o || !equal_at(a.u.d->vals[i], *o, depth + 1)) return false;
         }
         return true;
     case JV_NS: return a.u.d == b.u.d;
@@ -76,11 +86,17 @@ int jv_compare(jctx *c, jv a, jv b)
         return a.u.s->len < b.u.s->len ? -1 : a.u.s->len > b.u.s->len;
     }
     if (a.kind == JV_LIST && b.kind == JV_LIST) {
+        if (a.u.l == b.u.l) return 0;
+        if (++c->depth > c->opt->max_depth * 4) jrt_fail(c, "comparison nests too deeply");
         size_t n = HEARTH_MIN(a.u.l->n, b.u.l->n);
         for (size_t i = 0; i < n; i++) {
             int r = jv_compare(c, a.u.l->items[i], b.u.l->items[i]);
-            if (r) return r;
+            if (r) {
+                c->depth--;
+                return r;
+            }
         }
+        c->depth--;
         return a.u.l->n < b.u.l->n ? -1 : a.u.l->n > b.u.l->n;
     }
     if (a.kind == JV_UNDEF) fail_undef(c, a);

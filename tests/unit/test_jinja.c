@@ -290,6 +290,15 @@ static void test_hostile(void **state)
     /* a self-containing list cannot loop forever when printed */
     expect_error_quickly("{% set l = [] %}{% do l.append(l) %}{{ l }}", NULL, "deeper than");
     expect_error_quickly("{% set l = [] %}{% do l.append(l) %}{{ l | tojson }}", NULL, "deeper than");
+    expect_error_quickly("{% set a = [] %}{% set b = [] %}{% do a.append(b) %}{% do b.append(a) %}"
+                         "{{ [a] < [b] }}", NULL, "nests too deeply");
+    char *out = NULL;
+    hearth_error err = {0};
+    const char *cyc = "{% set a = [] %}{% set b = [] %}{% do a.append(b) %}{% do b.append(a) %}"
+                      "{{ a == b }}{{ a == a }}{{ a in [b] }}{{ [a, b] | unique | list | length }}";
+    assert_int_equal(jinja_render_text(cyc, strlen(cyc), NULL, NULL, &out, NULL, &err), HEARTH_OK);
+    assert_string_equal(out, "FalseTrueFalse2");
+    free(out);
     /* invalid UTF-8 in the template itself */
     expect_error_quickly("ok\n\xff{{ 1 }}", NULL, "line 2: invalid UTF-8");
 }
