@@ -20,6 +20,7 @@
 #define PANEL_ROWS 16
 #define KC 1024       /* elements of K per panel (a multiple of every block size)        */
 #define TT 8          /* tokens computed together (independent dependency chains)        */
+#define UNROLL_TT _Pragma("GCC unroll 8")
 
 typedef struct gemm_desc {
     int G, off;
@@ -201,6 +202,8 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
     const int ns = D->G / 4;
     const size_t pstride = (size_t)ns * 64 + 128;
     __m512 acc[TT];
+    /* the token loops must unroll completely, or acc[] lives in memory */
+    UNROLL_TT
     for (int t = 0; t < tt; t++) acc[t] = _mm512_setzero_ps();
     for (int64_t gl = 0; gl < ng; gl++) {
         const uint8_t *pg = panel + (size_t)gl * pstride;
@@ -209,6 +212,7 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
         __m512i wv[8];
         for (int k = 0; k < ns; k++) wv[k] = _mm512_load_si512((const void *)(pg + k * 64));
         __m512 s = _mm512_load_ps((const float *)(pg + ns * 64));
+        UNROLL_TT
         for (int t = 0; t < tt; t++) {
             const uint8_t *at = a + (size_t)t * a_stride + aoff;
             const uint8_t *xt = aux + (size_t)t * aux_stride;
@@ -227,6 +231,7 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
             }
         }
     }
+    UNROLL_TT
     for (int t = 0; t < tt; t++) {
         float *yt = y + t * ldy;
         __m512 v = acc[t];
