@@ -181,7 +181,7 @@ hearth_status hearth_vocab_tokenize(const hearth_vocab *v, const char *text, siz
     frag_list a = {0}, b = {0};
     uint8_t *seen = NULL;
     hearth_status st = HEARTH_OK;
-    if (!tok_buf_grow(&ids, len / 3 + 8)) goto oom;
+    if (!tok_buf_grow(&ids, (len < (1u << 22) ? len : (1u << 22)) / 3 + 8)) goto oom; /* grows as needed */
     if (len > 0 && !frag_push(&a, (frag){0, len, -1})) goto oom;
     if (len > 0 && v->n_specials > 0) {
         if (!(seen = calloc((size_t)v->n_specials, 1))) goto oom;
