@@ -20,8 +20,9 @@ static const char *ask_help =
     "page, heading).\n"
     "\n"
     "When retrieval finds nothing relevant (no full-text match for any non-trivial word of\n"
-    "the question and no chunk with cosine similarity >= --min-score), hearth says it does\n"
-    "not know and does not run the model.\n"
+    "the question, and no chunk with cosine similarity >= --min-score that also stands 0.1\n"
+    "above the median of the 50 closest), hearth says it does not know and does not run the\n"
+    "model.\n"
     "\n"
     "options:\n"
     "  --store NAME        the store\n"
@@ -50,7 +51,9 @@ static bool stream(const hearth_sample *s, const char *piece, int32_t len, void 
 }
 
 /* Relevant when some non-stopword of the question matches the full-text index, or the best
- * vector is close enough. */
+ * vector is close enough in absolute terms (cosine >= min_score) AND stands out from the rest
+ * of the store (>= 0.1 above the median of the 50 best): embedding models put every text at a
+ * model-specific baseline similarity, so the absolute threshold alone says little. */
 static int relevant(rag_store *s, const char *q, const rag_search_params *base, double min_score, bool *yes)
 {
     hearth_error err = {0};
@@ -64,8 +67,9 @@ static int relevant(rag_store *s, const char *q, const rag_search_params *base, 
     *yes = n > 0;
     if (*yes || !base->embedder) return 0;
     p.mode = RAG_MODE_VECTOR;
+    p.k = 50;
     if (rag_search(s, q, &p, &h, &n, &err)) return cli_fail("rag ask", "%s", err.message);
-    *yes = n > 0 && h[0].score >= min_score;
+    *yes = n > 0 && h[0].score >= min_score && (n < 3 || h[0].score - h[n / 2].score >= 0.1);
     rag_hits_free(h, n);
     return 0;
 }
