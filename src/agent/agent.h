@@ -201,6 +201,13 @@ typedef struct agent_sandbox_opts {
 } agent_sandbox_opts;
 json_t *agent_sandbox_run(const char *command, const agent_sandbox_opts *opts);
 
+/* rag.search / rag.read over the agent's stores (opened lazily). */
+typedef struct agent_rag agent_rag;
+hearth_status agent_rag_new(const agent_config *cfg, agent_rag **out, hearth_error *err);
+void agent_rag_free(agent_rag *r);
+json_t *agent_rag_search(agent_rag *r, json_t *args);
+json_t *agent_rag_read(agent_rag *r, json_t *args);
+
 /* MCP client over stdio (newline-delimited JSON-RPC 2.0). */
 typedef struct agent_mcp agent_mcp;
 hearth_status agent_mcp_start(const agent_mcp_server *srv, agent_mcp **out, hearth_error *err);

@@ -198,6 +198,8 @@ hearth_status agent_config_parse(const char *text, size_t len, const char *name,
     st = parse_sections(&y, ydoc_root(&y), c);
     ydoc_free(&y);
     for (size_t i = 0; !st && i < c->fs_roots.n; i++) st = resolve(c, &c->fs_roots.items[i], err);
+    for (size_t i = 0; !st && i < c->stores.n; i++) /* a store given as a path is relative to the file */
+        if (strchr(c->stores.items[i], '/')) st = resolve(c, &c->stores.items[i], err);
     if (!st && !c->model_answerer && c->model_planner) c->model_answerer = strdup(c->model_planner);
     if (!st && !c->model_planner && c->model_answerer) c->model_planner = strdup(c->model_answerer);
     char **models[] = {&c->model_planner, &c->model_answerer, &c->model_embedder, &c->model_fallback};

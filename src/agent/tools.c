@@ -20,6 +20,7 @@ struct agent_tools {
     char **mcp_errors;
     pcre2_code **deny_re;
     size_t n_deny;
+    agent_rag *rag;
 };
 
 typedef struct builtin {
@@ -61,7 +62,7 @@ hearth_status agent_tools_new(const agent_config *cfg, agent_tools **out, hearth
     t->mcp = calloc(cfg->n_mcp + 1, sizeof *t->mcp);
     t->mcp_errors = calloc(cfg->n_mcp + 1, sizeof(char *));
     t->deny_re = calloc(cfg->deny_patterns.n + 1, sizeof *t->deny_re);
-    if (!t->roots.items || !t->mcp || !t->mcp_errors || !t->deny_re) {
+    if (!t->roots.items || !t->mcp || !t->mcp_errors || !t->deny_re || agent_rag_new(cfg, &t->rag, err)) {
         agent_tools_free(t);
         return hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
     }
@@ -116,6 +117,7 @@ void agent_tools_free(agent_tools *t)
     free(t->mcp_errors);
     for (size_t i = 0; i < t->n_deny; i++) pcre2_code_free(t->deny_re[i]);
     free(t->deny_re);
+    agent_rag_free(t->rag);
     free(t);
 }
 
@@ -184,9 +186,8 @@ static json_t *call_builtin(agent_tools *t, const char *name, json_t *args)
                                 t->roots.n ? t->roots.items[0] : "/tmp"};
         return agent_sandbox_run(c, &o);
     }
-    if (!strncmp(name, "rag.", 4))
-        /* The RAG store API (src/rag/) is not in this build yet: see the agent report. */
-        return tool_error("%s: no document store is available in this build (RAG not wired)", name);
+    if (!strcmp(name, "rag.search")) return agent_rag_search(t->rag, args);
+    if (!strcmp(name, "rag.read")) return agent_rag_read(t->rag, args);
     return NULL;
 }
 
