@@ -81,7 +81,8 @@ static double log_sum_exp(const float *x, int32_t n)
 {
     double mx = -INFINITY, s = 0;
     for (int32_t i = 0; i < n; i++) mx = fmax(mx, x[i]);
-    for (int32_t i = 0; i < n; i++) s += exp((double)x[i] - mx);
+    /* expf with a double sum: accurate to ~1e-7 relative, and fast on 151,936-token rows */
+    for (int32_t i = 0; i < n; i++) s += expf((float)(x[i] - mx));
     return mx + log(s);
 }
 
@@ -238,7 +239,7 @@ static void check_model(const char *file)
         stats s, x;
         /* the other levels compute the same (their kernels have their own tests): a shorter
          * prompt keeps the scalar k-quants fast enough under ASan */
-        int32_t n_pos = k == best ? ref.n_prompt : HEARTH_MIN(ref.n_prompt, 10);
+        int32_t n_pos = k == best ? ref.n_prompt : HEARTH_MIN(ref.n_prompt, 6);
         run_prompt(m, HEARTH_KV_F32, &exact, n_pos, exact_logits);
         compare(&exact, n_pos, exact_logits, nv, TOP_N, 1e9, &x);
         run_prompt(m, HEARTH_KV_F16, &ref, n_pos, logits);
