@@ -133,7 +133,8 @@ HEARTH_API const char *hearth_token_text(const hearth_model *model, hearth_token
 /* Tokenizes text[0..len). add_special: add BOS/EOS as the vocabulary's rules say.
  * parse_special: recognize control/user-defined token text such as "<|im_start|>".
  * Returns the number of tokens written; if n_max is too small, returns minus the number
- * needed and writes nothing useful. Never fails on invalid UTF-8. */
+ * needed and writes nothing useful. Never fails on invalid UTF-8; INT32_MIN only if memory
+ * ran out. */
 HEARTH_API int32_t hearth_tokenize(const hearth_model *model, const char *text, int32_t len,
                                    hearth_token *tokens, int32_t n_max, bool add_special,
                                    bool parse_special);
