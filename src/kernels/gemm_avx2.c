@@ -1,0 +1,130 @@
+/*
+ * gemm_avx2.c — batched-prefill tiles for the quantized weight types on AVX2 (no VNNI): the
+ * same "rows in lanes" scheme as gemm_avx512.c with 8 rows per panel, vpmaddubsw for the
+ * byte products and vpmaddwd to widen.
+ *
+ * vpmaddubsw saturates int16 pair sums, so only types whose unsigned weights stay below 64
+ * use it (63 * 127 * 2 per pair, and two pairs summed, stay below 32767): Q4_0, Q4_1, Q5_0,
+ * Q5_1 and all k-quants. Q8_0 (weights up to 255 once made unsigned) keeps its per-pair dot.
+ */
+#include "kernels/gemm_common.h"
+
+#define PANEL_ROWS 8
+#define KC 1024
+#define TT 4
+#define UNROLL_TT _Pragma("GCC unroll 4")
+
+static inline __attribute__((always_inline)) void
+panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, const uint8_t *a,
+             size_t a_stride, const uint8_t *aux, size_t aux_stride, int64_t ng_total, int tt,
+             float *y, int64_t ldy, int nr, bool add)
+{
+    const int ns = D->G / 4;
+    const size_t pstride = panel_group_bytes(D, PANEL_ROWS);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[TT];
+    UNROLL_TT
+    for (int t = 0; t < tt; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t gl = 0; gl < ng; gl++) {
+        const uint8_t *pg = panel + (size_t)gl * pstride;
+        int64_t g = g0 + gl, e = g * D->G;
+        size_t aoff = (size_t)(e / D->ablock) * D->abytes + D->aqs + (size_t)(e % D->ablock);
+        __m256 s = _mm256_load_ps((const float *)(pg + ns * 32));
+        UNROLL_TT
+        for (int t = 0; t < tt; t++) {
+            const uint8_t *at = a + (size_t)t * a_stride + aoff;
+            const uint8_t *xt = aux + (size_t)t * aux_stride;
+            __m256i isum = _mm256_set1_epi32(-load_i32(xt + 4 * g));
+            for (int k = 0; k < ns; k += 2) {
+                __m256i p0 = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(pg + k * 32)),
+                                                  _mm256_set1_epi32(load_i32(at + 4 * k)));
+                __m256i p1 = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(pg + k * 32 + 32)),
+                                                  _mm256_set1_epi32(load_i32(at + 4 * k + 4)));
+                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_add_epi16(p0, p1), ones));
+            }
+            float da;
+            memcpy(&da, xt + 4 * (ng_total + g), sizeof da);
+            __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(da));
+            acc[t] = _mm256_fmadd_ps(s, f, acc[t]);
+            if (D->has_min) {
+                float b;
+                memcpy(&b, xt + 4 * (2 * ng_total + g), sizeof b);
+                acc[t] = _mm256_fmadd_ps(_mm256_load_ps((const float *)(pg + ns * 32 + 32)),
+                                         _mm256_set1_ps(b), acc[t]);
+            }
+        }
+    }
+    UNROLL_TT
+    for (int t = 0; t < tt; t++) {
+        float lanes[PANEL_ROWS];
+        _mm256_storeu_ps(lanes, acc[t]);
+        float *yt = y + t * ldy;
+        for (int r = 0; r < nr; r++) yt[r] = add ? yt[r] + lanes[r] : lanes[r];
+    }
+}
+
+static inline __attribute__((always_inline)) void
+gemm_generic(const gemm_desc *D, int64_t n, float *y, int64_t ldy, const void *w, size_t w_stride,
+             int nr, const void *a, size_t a_stride, const void *aux, size_t aux_stride, int nt)
+{
+    _Alignas(32) uint8_t panel[KC * PANEL_ROWS + (KC / 16) * PANEL_ROWS * 8];
+    const int64_t ng_total = n / D->G;
+    for (int r0 = 0; r0 < nr; r0 += PANEL_ROWS) {
+        int rr = nr - r0 < PANEL_ROWS ? nr - r0 : PANEL_ROWS;
+        for (int64_t k0 = 0; k0 < n; k0 += KC) {
+            int64_t kc = n - k0 < KC ? n - k0 : KC;
+            pack_panel(D, PANEL_ROWS, (const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rr, k0,
+                       kc, panel);
+            bool add = k0 > 0;
+            int t0 = 0;
+            for (; t0 + TT <= nt; t0 += TT)
+                panel_tokens(D, panel, k0 / D->G, kc / D->G, (const uint8_t *)a + (size_t)t0 * a_stride,
+                             a_stride, (const uint8_t *)aux + (size_t)t0 * aux_stride, aux_stride,
+                             ng_total, TT, y + t0 * ldy + r0, ldy, rr, add);
+            for (; t0 < nt; t0++)
+                panel_tokens(D, panel, k0 / D->G, kc / D->G, (const uint8_t *)a + (size_t)t0 * a_stride,
+                             a_stride, (const uint8_t *)aux + (size_t)t0 * aux_stride, aux_stride,
+                             ng_total, 1, y + t0 * ldy + r0, ldy, rr, add);
+        }
+    }
+}
+
+#define GEMM_TYPE(name)                                                                          \
+    static void name##_gemm(int64_t n, float *y, int64_t ldy, const void *w, size_t w_stride,    \
+                            int nr, const void *a, size_t a_stride, const void *aux,            \
+                            size_t aux_stride, int nt)                                          \
+    {                                                                                            \
+        gemm_generic(&d_##name, n, y, ldy, w, w_stride, nr, a, a_stride, aux, aux_stride, nt);  \
+    }                                                                                            \
+    static size_t name##_aux_size(int64_t n) { return aux_size(&d_##name, n); }                 \
+    static void name##_aux(const void *a, int64_t n, void *aux) { aux_fill(&d_##name, a, n, aux); }
+
+GEMM_TYPE(q4_0)
+GEMM_TYPE(q4_1)
+GEMM_TYPE(q5_0)
+GEMM_TYPE(q5_1)
+GEMM_TYPE(q2_K)
+GEMM_TYPE(q3_K)
+GEMM_TYPE(q4_K)
+GEMM_TYPE(q5_K)
+GEMM_TYPE(q6_K)
+
+#define SET(T, name)                               \
+    do {                                           \
+        k->gemm[T] = name##_gemm;                  \
+        k->gemm_aux_size[T] = name##_aux_size;     \
+        k->gemm_aux[T] = name##_aux;               \
+    } while (0)
+
+void hearth_avx2_fill_gemm(hearth_kernels *k)
+{
+    SET(HEARTH_TYPE_Q4_0, q4_0);
+    SET(HEARTH_TYPE_Q4_1, q4_1);
+    SET(HEARTH_TYPE_Q5_0, q5_0);
+    SET(HEARTH_TYPE_Q5_1, q5_1);
+    SET(HEARTH_TYPE_Q2_K, q2_K);
+    SET(HEARTH_TYPE_Q3_K, q3_K);
+    SET(HEARTH_TYPE_Q4_K, q4_K);
+    SET(HEARTH_TYPE_Q5_K, q5_K);
+    SET(HEARTH_TYPE_Q6_K, q6_K);
+}
