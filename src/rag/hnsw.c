@@ -36,10 +36,12 @@ struct rag_hnsw {
     double ml;
     uint64_t rng;
     size_t n, cap, n_deleted;
-    float *vecs;
+    /* layer 0, one block per node: [count, 2M link slots][dim floats], padded to 64 bytes, so
+     * expanding a node and scoring it touch neighbouring memory */
+    uint8_t *level0;
+    size_t stride;
     int64_t *ids;
     uint8_t *level, *deleted;
-    uint32_t *links0;   /* cap x (M0 + 1) */
     uint32_t **upper;   /* per node: level x (M + 1) */
     uint32_t entry;
     int32_t max_level;
@@ -164,6 +166,7 @@ hearth_status rag_hnsw_new(int32_t dim, const rag_hnsw_params *p, rag_hnsw **out
     h->efc = HEARTH_MAX(p->ef_construction, p->M);
     h->efs = p->ef_search;
     h->ml = 1.0 / log((double)p->M);
+    h->stride = ((size_t)(h->M0 + 1) * sizeof(uint32_t) + (size_t)dim * sizeof(float) + 63) / 64 * 64;
     h->rng = p->seed ? p->seed : 1;
     h->entry = NONE;
     h->max_level = -1;
@@ -184,11 +187,10 @@ void rag_hnsw_free(rag_hnsw *h)
     if (!h) return;
     for (size_t i = 0; i < h->n; i++) free(h->upper[i]);
     free(h->upper);
-    free(h->vecs);
+    free(h->level0);
     free(h->ids);
     free(h->level);
     free(h->deleted);
-    free(h->links0);
     free(h->map_keys);
     free(h->map_vals);
     free(h->visited);
@@ -203,18 +205,20 @@ static bool grow(rag_hnsw *h, size_t need)
     if (need <= h->cap) return true;
     size_t cap = h->cap ? h->cap : 1024;
     while (cap < need) cap *= 2;
-    size_t vbytes, lbytes;
-    if (!hearth_size_mul(cap, (size_t)h->dim * sizeof(float), &vbytes) ||
-        !hearth_size_mul(cap, (size_t)(h->M0 + 1) * sizeof(uint32_t), &lbytes) || cap >= NONE)
-        return false;
+    size_t bytes;
+    if (!hearth_size_mul(cap, h->stride, &bytes) || cap >= NONE) return false;
+    /* aligned blocks (realloc would not keep the 64-byte alignment) */
+    void *l0 = NULL;
+    if (posix_memalign(&l0, 64, bytes) != 0) return false;
+    if (h->level0) memcpy(l0, h->level0, h->cap * h->stride);
+    free(h->level0);
+    h->level0 = l0;
 #define GROW(field, bytes)                                   \
     do {                                                     \
         void *np_ = realloc(h->field, bytes);                \
         if (!np_) return false;                              \
         h->field = np_;                                      \
     } while (0)
-    GROW(vecs, vbytes);
-    GROW(links0, lbytes);
     GROW(ids, cap * sizeof *h->ids);
     GROW(level, cap);
     GROW(deleted, cap);
@@ -226,11 +230,15 @@ static bool grow(rag_hnsw *h, size_t need)
     return true;
 }
 
-static inline const float *vec(const rag_hnsw *h, uint32_t i) { return h->vecs + (size_t)i * (size_t)h->dim; }
+static inline const float *vec(const rag_hnsw *h, uint32_t i)
+{
+    return (const float *)(h->level0 + (size_t)i * h->stride + (size_t)(h->M0 + 1) * sizeof(uint32_t));
+}
 static inline float dist(const rag_hnsw *h, const float *q, uint32_t i) { return -h->dot(q, vec(h, i), (size_t)h->dim); }
 static inline uint32_t *links(const rag_hnsw *h, uint32_t i, int l)
 {
-    return l == 0 ? h->links0 + (size_t)i * (size_t)(h->M0 + 1) : h->upper[i] + (size_t)(l - 1) * (size_t)(h->M + 1);
+    return l == 0 ? (uint32_t *)(void *)(h->level0 + (size_t)i * h->stride)
+                  : h->upper[i] + (size_t)(l - 1) * (size_t)(h->M + 1);
 }
 
 static int random_level(rag_hnsw *h)
@@ -558,7 +566,7 @@ hearth_status rag_hnsw_load(const char *path, rag_hnsw **out, uint64_t *tag, hea
         if (!GET(&b, id) || !GET(&b, lv) || !GET(&b, del) || lv > MAX_LEVEL || del > 1) goto bad;
         h->upper[i] = NULL;
         h->n = i; /* nodes below i own their upper arrays (freed on error) */
-        if (!get(&b, h->vecs + i * dim, (size_t)dim * 4) || !get(&b, links(h, (uint32_t)i, 0), (size_t)(2 * M + 1) * 4))
+        if (!get(&b, (float *)vec(h, (uint32_t)i), (size_t)dim * 4) || !get(&b, links(h, (uint32_t)i, 0), (size_t)(2 * M + 1) * 4))
             goto bad;
         if (lv) {
             size_t words = (size_t)lv * (M + 1);
