@@ -87,13 +87,9 @@ void gmatch_drop_masks(gmatch *m);
 
 /* ---- the public hearth_grammar (grammar_mask.c) ---- */
 
-struct hearth_grammar {
-    gram *g;
-    gmatch *m;
-    int32_t start;           /* the matcher state before any output */
-    sample_vocab *vocab;
-    bool own_vocab;
-    /* the vocabulary's bytes as a trie in preorder, for one linear walk per mask */
+/* The vocabulary's bytes as a trie in preorder, for one linear walk per mask. Built once per
+ * vocabulary (sample_vocab.trie) and shared by every grammar on it. */
+struct sample_trie {
     uint32_t n_nodes;
     uint8_t *node_byte;
     uint16_t *node_depth;
@@ -103,6 +99,15 @@ struct hearth_grammar {
     int32_t *eog_list;
     int32_t n_eog;
     uint32_t max_depth;
+};
+
+struct hearth_grammar {
+    gram *g;
+    gmatch *m;
+    int32_t start;           /* the matcher state before any output */
+    sample_vocab *vocab;
+    bool own_vocab;
+    const sample_trie *trie;
     int32_t *walk;           /* state per depth during a walk */
     uint64_t *scratch_mask;  /* budgeted masks are not cached */
     size_t mask_words;

@@ -29,66 +29,76 @@ static int cmp_piece(const void *a, const void *b)
     return x->tok < y->tok ? -1 : x->tok > y->tok;
 }
 
-static hearth_status build_trie(hearth_grammar *gr, hearth_error *err)
+void sample_trie_free(sample_trie *t)
 {
-    const sample_vocab *v = gr->vocab;
+    if (!t) return;
+    free(t->node_byte);
+    free(t->node_depth);
+    free(t->node_end);
+    free(t->node_tok);
+    free(t->tok_list);
+    free(t->eog_list);
+    free(t);
+}
+
+static sample_trie *build_trie(const sample_vocab *v, hearth_error *err)
+{
     int32_t n = v->n_vocab, n_pieces = 0, n_eog = 0;
+    sample_trie *t = calloc(1, sizeof *t);
     piece_ref *refs = malloc((size_t)(n ? n : 1) * sizeof *refs);
-    gr->eog_list = malloc((size_t)(n ? n : 1) * sizeof *gr->eog_list);
-    gr->tok_list = malloc((size_t)(n ? n : 1) * sizeof *gr->tok_list);
-    size_t max_nodes = (size_t)v->off[n] + 1;
-    gr->node_byte = malloc(max_nodes);
-    gr->node_depth = malloc(max_nodes * sizeof *gr->node_depth);
-    gr->node_end = malloc(max_nodes * sizeof *gr->node_end);
-    gr->node_tok = malloc((max_nodes + 1) * sizeof *gr->node_tok);
     uint32_t *open = malloc(65537 * sizeof *open);
-    hearth_status st = HEARTH_OK;
-    if (!refs || !gr->eog_list || !gr->tok_list || !gr->node_byte || !gr->node_depth || !gr->node_end ||
-        !gr->node_tok || !open) {
-        st = hearth_fail(err, HEARTH_ERR_NOMEM, "grammar: out of memory for the token trie");
+    size_t max_nodes = (size_t)v->off[n] + 1;
+    if (t) {
+        t->eog_list = malloc((size_t)(n ? n : 1) * sizeof *t->eog_list);
+        t->tok_list = malloc((size_t)(n ? n : 1) * sizeof *t->tok_list);
+        t->node_byte = malloc(max_nodes);
+        t->node_depth = malloc(max_nodes * sizeof *t->node_depth);
+        t->node_end = malloc(max_nodes * sizeof *t->node_end);
+        t->node_tok = malloc((max_nodes + 1) * sizeof *t->node_tok);
+    }
+    if (!t || !refs || !open || !t->eog_list || !t->tok_list || !t->node_byte || !t->node_depth || !t->node_end ||
+        !t->node_tok) {
+        hearth_fail(err, HEARTH_ERR_NOMEM, "grammar: out of memory for the token trie");
+        sample_trie_free(t);
+        t = NULL;
         goto out;
     }
-    for (int32_t t = 0; t < n; t++) {
-        uint32_t len = (uint32_t)sample_vocab_len(v, t);
-        if (v->eog[t]) gr->eog_list[n_eog++] = t;
-        else if (len > 0 && len <= 65535) refs[n_pieces++] = (piece_ref){(const uint8_t *)v->bytes + v->off[t], len, t};
+    for (int32_t k = 0; k < n; k++) {
+        uint32_t len = (uint32_t)sample_vocab_len(v, k);
+        if (v->eog[k]) t->eog_list[n_eog++] = k;
+        else if (len > 0 && len <= 65535) refs[n_pieces++] = (piece_ref){(const uint8_t *)v->bytes + v->off[k], len, k};
         /* empty pieces (control tokens) can never continue a constrained output */
     }
-    gr->n_eog = n_eog;
+    t->n_eog = n_eog;
     qsort(refs, (size_t)n_pieces, sizeof *refs, cmp_piece);
     uint32_t n_nodes = 1, n_open = 1, n_tok = 0;
-    gr->node_byte[0] = 0;
-    gr->node_depth[0] = 0;
-    gr->node_tok[0] = 0;
+    t->node_byte[0] = 0;
+    t->node_depth[0] = 0;
+    t->node_tok[0] = 0;
     open[0] = 0;
-    gr->max_depth = 0;
     for (int32_t i = 0; i < n_pieces; i++) {
         uint32_t lcp = 0;
         if (i > 0) {
             uint32_t lim = HEARTH_MIN(refs[i].len, refs[i - 1].len);
             while (lcp < lim && refs[i].p[lcp] == refs[i - 1].p[lcp]) lcp++;
         }
-        while (n_open > lcp + 1) gr->node_end[open[--n_open]] = n_nodes; /* close deeper nodes */
+        while (n_open > lcp + 1) t->node_end[open[--n_open]] = n_nodes; /* close deeper nodes */
         for (uint32_t d = lcp; d < refs[i].len; d++) {
-            gr->node_byte[n_nodes] = refs[i].p[d];
-            gr->node_depth[n_nodes] = (uint16_t)(d + 1);
-            gr->node_tok[n_nodes] = n_tok;
+            t->node_byte[n_nodes] = refs[i].p[d];
+            t->node_depth[n_nodes] = (uint16_t)(d + 1);
+            t->node_tok[n_nodes] = n_tok;
             open[n_open++] = n_nodes++;
         }
-        gr->tok_list[n_tok++] = refs[i].tok; /* ends at the newest node (duplicates too) */
-        if (refs[i].len > gr->max_depth) gr->max_depth = refs[i].len;
+        t->tok_list[n_tok++] = refs[i].tok; /* ends at the newest node (duplicates too) */
+        if (refs[i].len > t->max_depth) t->max_depth = refs[i].len;
     }
-    while (n_open > 0) gr->node_end[open[--n_open]] = n_nodes;
-    gr->node_tok[n_nodes] = n_tok;
-    gr->n_nodes = n_nodes;
-    gr->mask_words = ((size_t)n + 63) / 64;
-    gr->walk = malloc(((size_t)gr->max_depth + 1) * sizeof *gr->walk);
-    gr->scratch_mask = malloc((gr->mask_words ? gr->mask_words : 1) * sizeof *gr->scratch_mask);
-    if (!gr->walk || !gr->scratch_mask) st = hearth_fail(err, HEARTH_ERR_NOMEM, "grammar: out of memory");
+    while (n_open > 0) t->node_end[open[--n_open]] = n_nodes;
+    t->node_tok[n_nodes] = n_tok;
+    t->n_nodes = n_nodes;
 out:
     free(refs);
     free(open);
-    return st;
+    return t;
 }
 
 hearth_grammar *sample_grammar_new(sample_vocab *vocab, bool take_vocab, const char *gbnf,
@@ -109,7 +119,15 @@ hearth_grammar *sample_grammar_new(sample_vocab *vocab, bool take_vocab, const c
     if (!gr->m) goto fail;
     gr->start = gmatch_start(gr->m, err);
     if (gr->start < 0) goto fail;
-    if (build_trie(gr, err) != HEARTH_OK) goto fail;
+    if (!vocab->trie && !(vocab->trie = build_trie(vocab, err))) goto fail;
+    gr->trie = vocab->trie;
+    gr->mask_words = ((size_t)vocab->n_vocab + 63) / 64;
+    gr->walk = malloc(((size_t)gr->trie->max_depth + 1) * sizeof *gr->walk);
+    gr->scratch_mask = malloc(gr->mask_words * sizeof *gr->scratch_mask);
+    if (!gr->walk || !gr->scratch_mask) {
+        hearth_fail(err, HEARTH_ERR_NOMEM, "grammar: out of memory");
+        goto fail;
+    }
     return gr;
 fail:
     hearth_grammar_free(gr);
@@ -122,12 +140,6 @@ void hearth_grammar_free(hearth_grammar *gr)
     gmatch_free(gr->m);
     gram_free(gr->g);
     if (gr->own_vocab) sample_vocab_free(gr->vocab);
-    free(gr->node_byte);
-    free(gr->node_depth);
-    free(gr->node_end);
-    free(gr->node_tok);
-    free(gr->tok_list);
-    free(gr->eog_list);
     free(gr->walk);
     free(gr->scratch_mask);
     free(gr);
@@ -141,17 +153,18 @@ static int32_t walk_trie(hearth_grammar *gr, int32_t state, int32_t budget, uint
     int32_t allowed = 0, worst = 0;
     int32_t limit = budget > 0 ? budget - 1 : INT32_MAX;
     gmatch *m = gr->m;
+    const sample_trie *t = gr->trie;
     gr->walk[0] = state;
-    for (uint32_t i = 1; i < gr->n_nodes;) {
-        int32_t s = gmatch_step(m, gr->walk[gr->node_depth[i] - 1], gr->node_byte[i]);
-        if (s < 0) { i = gr->node_end[i]; continue; }
-        gr->walk[gr->node_depth[i]] = s;
-        uint32_t t0 = gr->node_tok[i], t1 = gr->node_tok[i + 1];
+    for (uint32_t i = 1; i < t->n_nodes;) {
+        int32_t s = gmatch_step(m, gr->walk[t->node_depth[i] - 1], t->node_byte[i]);
+        if (s < 0) { i = t->node_end[i]; continue; }
+        gr->walk[t->node_depth[i]] = s;
+        uint32_t t0 = t->node_tok[i], t1 = t->node_tok[i + 1];
         if (t0 < t1) {
             int32_t need = gmatch_need(m, s);
             if (need <= limit) {
                 for (uint32_t k = t0; k < t1; k++) {
-                    int32_t tok = gr->tok_list[k];
+                    int32_t tok = t->tok_list[k];
                     mask[tok >> 6] |= 1ull << (tok & 63);
                 }
                 allowed += (int32_t)(t1 - t0);
@@ -161,8 +174,8 @@ static int32_t walk_trie(hearth_grammar *gr, int32_t state, int32_t budget, uint
         i++;
     }
     if (gmatch_accepting(m, state))
-        for (int32_t k = 0; k < gr->n_eog; k++) {
-            int32_t tok = gr->eog_list[k];
+        for (int32_t k = 0; k < t->n_eog; k++) {
+            int32_t tok = t->eog_list[k];
             mask[tok >> 6] |= 1ull << (tok & 63);
             allowed++;
         }

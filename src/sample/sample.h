@@ -17,11 +17,14 @@
 
 /* Every token's bytes (hearth_token_to_piece with special=false: control tokens are empty) and
  * whether it ends generation. One pool, owned. */
+typedef struct sample_trie sample_trie;
+
 typedef struct sample_vocab {
     int32_t n_vocab;
     char *bytes;       /* all pieces back to back */
     uint32_t *off;     /* n_vocab + 1 offsets into bytes */
     uint8_t *eog;      /* 1 = end-of-generation token */
+    sample_trie *trie; /* built by the first grammar that needs it (grammar_mask.c) */
 } sample_vocab;
 
 /* Builds a vocabulary from explicit pieces (tests, tools). lens may be NULL (NUL-terminated
@@ -31,6 +34,7 @@ sample_vocab *sample_vocab_new(int32_t n_vocab, const char *const *pieces, const
 /* From a loaded model, through the public API. */
 sample_vocab *sample_vocab_from_model(const hearth_model *model, hearth_error *err);
 void sample_vocab_free(sample_vocab *v);
+void sample_trie_free(sample_trie *t);
 static inline int32_t sample_vocab_len(const sample_vocab *v, int32_t t)
 {
     return (int32_t)(v->off[t + 1] - v->off[t]);

@@ -48,6 +48,7 @@ sample_vocab *sample_vocab_new(int32_t n_vocab, const char *const *pieces, const
 void sample_vocab_free(sample_vocab *v)
 {
     if (!v) return;
+    sample_trie_free(v->trie);
     free(v->bytes);
     free(v->off);
     free(v->eog);
