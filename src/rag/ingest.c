@@ -189,11 +189,10 @@ static hearth_status ingest_file(rag_store *s, const char *path, const rag_inges
     rag_doc_info doc = {.path = path, .mtime = (int64_t)sb.st_mtime, .size = (int64_t)len};
     hash_hex(data, len, doc.hash);
     bool found;
-    char old_hash[17] = "";
     rag_doc_info old;
-    hearth_status st = rag_store_doc_get(s, path, &found, &old, old_hash, err);
+    hearth_status st = rag_store_doc_get(s, path, &found, &old, err);
     if (st != HEARTH_OK) goto out;
-    if (found && strcmp(old_hash, doc.hash) == 0) {
+    if (found && strcmp(old.hash, doc.hash) == 0) {
         sum->unchanged++;
         if (old.mtime != doc.mtime) st = rag_store_touch_document(s, path, doc.mtime, err);
         goto out;

@@ -119,9 +119,10 @@ typedef struct rag_doc_info {
     int64_t size;       /* bytes of the file */
 } rag_doc_info;
 
-/* Looks up a document by path: *found false when absent. */
+/* Looks up a document by path: *found false when absent; else info's hash, mtime and size
+ * (info->path is set to NULL). */
 hearth_status rag_store_doc_get(rag_store *s, const char *path, bool *found, rag_doc_info *info,
-                                char hash_out[17], hearth_error *err);
+                                hearth_error *err);
 /* Replaces a document and all its chunks (and embeddings, dim floats each, or NULL) in one
  * transaction: a crash leaves either the old document or the new one, never a mix. */
 hearth_status rag_store_put_document(rag_store *s, const rag_doc_info *doc, const rag_chunk *c,

@@ -309,7 +309,7 @@ hearth_status rag_store_check_model(rag_store *s, const rag_embedder *emb, bool 
 }
 
 hearth_status rag_store_doc_get(rag_store *s, const char *path, bool *found, rag_doc_info *info,
-                                char hash_out[17], hearth_error *err)
+                                hearth_error *err)
 {
     sqlite3_stmt *q;
     *found = false;
@@ -319,15 +319,12 @@ hearth_status rag_store_doc_get(rag_store *s, const char *path, bool *found, rag
     sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-        *found = true;
         const char *h = (const char *)sqlite3_column_text(q, 0);
-        snprintf(hash_out, 17, "%s", h ? h : "");
-        if (info) {
-            info->path = NULL;
-            snprintf(info->hash, sizeof info->hash, "%s", h ? h : "");
-            info->mtime = sqlite3_column_int64(q, 1);
-            info->size = sqlite3_column_int64(q, 2);
-        }
+        *found = true;
+        info->path = NULL;
+        snprintf(info->hash, sizeof info->hash, "%s", h ? h : "");
+        info->mtime = sqlite3_column_int64(q, 1);
+        info->size = sqlite3_column_int64(q, 2);
     }
     sqlite3_finalize(q);
     return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? HEARTH_OK : db_fail(s, err, "looking up document");

@@ -35,14 +35,30 @@ static int32_t bm25(rag_store *s, const char *q, int64_t *ids)
     return n;
 }
 
+/* A new store in a fresh temporary directory (*dir: free and remove it with close_temp). */
+static rag_store *open_temp(char **dir, char *path, size_t cap)
+{
+    *dir = rt_tempdir();
+    snprintf(path, cap, "%s/s.db", *dir);
+    hearth_error err = {0};
+    rag_store *s = NULL;
+    assert_int_equal(rag_store_open(path, true, &s, &err), HEARTH_OK);
+    return s;
+}
+
+static void close_temp(rag_store *s, char *dir)
+{
+    rag_store_close(s);
+    rt_rmrf(dir);
+    free(dir);
+}
+
 static void test_put_replace_delete(void **state)
 {
     (void)state;
-    char *dir = rt_tempdir(), path[4200];
-    snprintf(path, sizeof path, "%s/s.db", dir);
+    char *dir, path[4200];
+    rag_store *s = open_temp(&dir, path, sizeof path);
     hearth_error err = {0};
-    rag_store *s;
-    assert_int_equal(rag_store_open(path, true, &s, &err), HEARTH_OK);
     rag_embedder e = rt_embedder("bow");
     assert_int_equal(rag_store_check_model(s, &e, true, &err), HEARTH_OK);
     rag_chunk c[3] = {mk("the vacation policy grants twenty days", "Leave"),
@@ -60,11 +76,10 @@ static void test_put_replace_delete(void **state)
     assert_int_equal(bm25(s, "Leave", ids), 1);       /* headings are indexed */
     assert_int_equal(bm25(s, "\"unbalanced AND ( NEAR", ids), 0); /* user text is never FTS syntax */
     bool found;
-    char hash[17];
     rag_doc_info got;
-    assert_int_equal(rag_store_doc_get(s, "/x/handbook.md", &found, &got, hash, &err), HEARTH_OK);
+    assert_int_equal(rag_store_doc_get(s, "/x/handbook.md", &found, &got, &err), HEARTH_OK);
     assert_true(found);
-    assert_string_equal(hash, "00000000000000aa");
+    assert_string_equal(got.hash, "00000000000000aa");
     assert_int_equal(got.mtime, 5);
 
     /* replace: old chunks, embeddings and FTS rows disappear with the old version */
@@ -93,20 +108,16 @@ static void test_put_replace_delete(void **state)
     assert_int_equal(count(s, "SELECT count(*) FROM embeddings"), 0);
     assert_int_equal(rag_store_chunk_get(s, ids[0], &h, &found, &err), HEARTH_OK);
     assert_false(found);
-    rag_store_close(s);
-    rt_rmrf(dir);
-    free(dir);
+    close_temp(s, dir);
 }
 
 /* A failure in the middle of writing a document leaves the previous version whole. */
 static void test_document_is_atomic(void **state)
 {
     (void)state;
-    char *dir = rt_tempdir(), path[4200];
-    snprintf(path, sizeof path, "%s/s.db", dir);
+    char *dir, path[4200];
+    rag_store *s = open_temp(&dir, path, sizeof path);
     hearth_error err = {0};
-    rag_store *s;
-    assert_int_equal(rag_store_open(path, true, &s, &err), HEARTH_OK);
     rag_chunk old[2] = {mk("alpha bravo", ""), mk("charlie delta", "")};
     rag_doc_info d = {.path = "/doc", .hash = "1111111111111111", .mtime = 1, .size = 10};
     assert_int_equal(rag_store_put_document(s, &d, old, 2, NULL, 0, &err), HEARTH_OK);
@@ -123,9 +134,9 @@ static void test_document_is_atomic(void **state)
     assert_int_equal(bm25(s, "echo", ids), 0);
     assert_int_equal(count(s, "SELECT count(*) FROM chunks"), 2);
     bool found;
-    char hash[17];
-    assert_int_equal(rag_store_doc_get(s, "/doc", &found, NULL, hash, &err), HEARTH_OK);
-    assert_string_equal(hash, "1111111111111111");
+    rag_doc_info got;
+    assert_int_equal(rag_store_doc_get(s, "/doc", &found, &got, &err), HEARTH_OK);
+    assert_string_equal(got.hash, "1111111111111111");
     assert_int_equal(count(s, "SELECT count(*) FROM documents d WHERE n_chunks != "
                               "(SELECT count(*) FROM chunks c WHERE c.doc_id = d.id)"), 0);
     sqlite3_stmt *q;
@@ -133,19 +144,15 @@ static void test_document_is_atomic(void **state)
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
     sqlite3_finalize(q);
-    rag_store_close(s);
-    rt_rmrf(dir);
-    free(dir);
+    close_temp(s, dir);
 }
 
 static void test_model_identity(void **state)
 {
     (void)state;
-    char *dir = rt_tempdir(), path[4200];
-    snprintf(path, sizeof path, "%s/s.db", dir);
+    char *dir, path[4200];
+    rag_store *s = open_temp(&dir, path, sizeof path);
     hearth_error err = {0};
-    rag_store *s;
-    assert_int_equal(rag_store_open(path, true, &s, &err), HEARTH_OK);
     rag_embedder a = rt_embedder("model-a"), b = rt_embedder("model-b");
     /* an empty store takes the first model it is given */
     assert_int_equal(rag_store_check_model(s, &a, true, &err), HEARTH_OK);
@@ -165,9 +172,7 @@ static void test_model_identity(void **state)
     assert_int_equal(rag_store_model(s, name, sizeof name, &dim, &err), HEARTH_OK);
     assert_string_equal(name, "model-a");
     assert_int_equal(dim, RT_DIM);
-    rag_store_close(s);
-    rt_rmrf(dir);
-    free(dir);
+    close_temp(s, dir);
 }
 
 static void test_hostile_store_files(void **state)
