@@ -116,6 +116,28 @@ hearth_status chat_render(const char *template_text, const json_t *messages,
     if (o) jo.now = o->now;
     json_t *vars = chat_variables(messages, o);
     st = jinja_render_text(template_text, strlen(template_text), vars, &jo, out, out_len, err);
+    /* OpenAI clients send "content": null beside tool_calls; many templates (Qwen's among
+     * them) only handle a string there. If the template fails on that, render with "". */
+    if (st && st != HEARTH_ERR_NOMEM && !strstr(err ? err->message : "", "raise_exception")) {
+        bool replaced = false;
+        size_t i;
+        json_t *m;
+        json_array_foreach(json_object_get(vars, "messages"), i, m) {
+            if (json_is_null(json_object_get(m, "content"))) {
+                json_object_set_new(m, "content", json_string(""));
+                replaced = true;
+            }
+        }
+        if (replaced) {
+            hearth_debug("chat template failed on null content; rendering with \"\" instead");
+            hearth_error retry = {0};
+            if (jinja_render_text(template_text, strlen(template_text), vars, &jo, out, out_len,
+                                  &retry) == HEARTH_OK) {
+                st = HEARTH_OK;
+                hearth_error_clear(err);
+            }
+        }
+    }
     json_decref(vars);
     if (st) hearth_fail_wrap(err, "chat template");
     return st;

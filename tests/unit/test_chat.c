@@ -189,6 +189,33 @@ static void test_chatml_fallback(void **state)
     json_decref(msgs);
 }
 
+/* "content": null beside tool_calls (as OpenAI clients send it) renders as "" where the
+ * template cannot take null, and stays null where it can. */
+static void test_null_content(void **state)
+{
+    (void)state;
+    json_t *root = load_fixture("qwen3");
+    const char *qwen = json_string_value(json_object_get(root, "template"));
+    json_t *msgs = json_loads("[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":null,"
+                              "\"tool_calls\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":{}}}]}]",
+                              0, NULL);
+    chat_render_opts o = {.enable_thinking = -1};
+    char *out;
+    hearth_error err = {0};
+    assert_int_equal(chat_render(qwen, msgs, &o, &out, NULL, &err), HEARTH_OK);
+    assert_non_null(strstr(out, "</think>\n\n<tool_call>\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call>"));
+    free(out);
+    assert_int_equal(chat_render("{{ messages[1].content is none }}", msgs, &o, &out, NULL, &err), HEARTH_OK);
+    assert_string_equal(out, "True");
+    free(out);
+    /* a template's own exception is not retried away */
+    assert_int_equal(chat_render("{% if messages[1].content is none %}{{ raise_exception('no') }}{% endif %}",
+                                 msgs, &o, &out, NULL, &err), HEARTH_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "raise_exception: no"));
+    json_decref(msgs);
+    json_decref(root);
+}
+
 static void expect_invalid(const char *messages_json, const char *tools_json, const char *want)
 {
     json_error_t je;
@@ -430,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_vocab_gguf_templates),
         cmocka_unit_test(test_template_corpus),
         cmocka_unit_test(test_chatml_fallback),
+        cmocka_unit_test(test_null_content),
         cmocka_unit_test(test_message_validation),
         cmocka_unit_test(test_tool_calls_hermes),
         cmocka_unit_test(test_tool_calls_llama3),
