@@ -82,7 +82,8 @@ static hearth_buffer *cpu_buf_new(hearth_backend *be, size_t bytes, hearth_error
         hearth_fail(err, HEARTH_ERR_NOMEM, "cpu backend: cannot allocate %zu bytes", bytes);
         return NULL;
     }
-    memset(b->data, 0, sz);
+    /* not cleared: every op writes before it reads, and a big KV cache stays untouched (no
+     * resident memory) until positions are actually stored */
     b->size = bytes;
     return b;
 }
