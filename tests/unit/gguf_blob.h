@@ -12,7 +12,7 @@ typedef struct blob {
     size_t len, cap;
 } blob;
 
-static void blob_put(blob *b, const void *data, size_t n)
+static inline void blob_put(blob *b, const void *data, size_t n)
 {
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
@@ -26,25 +26,25 @@ static void blob_put(blob *b, const void *data, size_t n)
     b->len += n;
 }
 
-static void blob_le(blob *b, uint64_t v, int n)
+static inline void blob_le(blob *b, uint64_t v, int n)
 {
     uint8_t x[8];
     for (int i = 0; i < n; i++) x[i] = (uint8_t)(v >> (8 * i));
     blob_put(b, x, (size_t)n);
 }
-static void blob_u8(blob *b, uint8_t v) { blob_le(b, v, 1); }
-static void blob_u32(blob *b, uint32_t v) { blob_le(b, v, 4); }
-static void blob_u64(blob *b, uint64_t v) { blob_le(b, v, 8); }
-static void blob_str(blob *b, const char *s)
+static inline void blob_u8(blob *b, uint8_t v) { blob_le(b, v, 1); }
+static inline void blob_u32(blob *b, uint32_t v) { blob_le(b, v, 4); }
+static inline void blob_u64(blob *b, uint64_t v) { blob_le(b, v, 8); }
+static inline void blob_str(blob *b, const char *s)
 {
     blob_u64(b, strlen(s));
     blob_put(b, s, strlen(s));
 }
-static void blob_pad(blob *b, size_t align)
+static inline void blob_pad(blob *b, size_t align)
 {
     while (b->len % align) blob_u8(b, 0);
 }
-static void blob_header(blob *b, uint32_t version, uint64_t n_tensors, uint64_t n_kv)
+static inline void blob_header(blob *b, uint32_t version, uint64_t n_tensors, uint64_t n_kv)
 {
     blob_put(b, "GGUF", 4);
     blob_u32(b, version);
@@ -52,11 +52,11 @@ static void blob_header(blob *b, uint32_t version, uint64_t n_tensors, uint64_t 
     blob_u64(b, n_kv);
 }
 /* Overwrites n little-endian bytes at offset. */
-static void blob_patch(blob *b, size_t off, uint64_t v, int n)
+static inline void blob_patch(blob *b, size_t off, uint64_t v, int n)
 {
     for (int i = 0; i < n; i++) b->p[off + (size_t)i] = (uint8_t)(v >> (8 * i));
 }
-static void blob_free(blob *b)
+static inline void blob_free(blob *b)
 {
     free(b->p);
     memset(b, 0, sizeof *b);
