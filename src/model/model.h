@@ -14,6 +14,15 @@
  *
  * Adding an architecture: write hearth_arch_ops (load: hparams + tensors via the helpers
  * below; forward: a batch through the backend table) and add it to the table in model.c.
+ *
+ * GPU offload (the plan the seam is built for): the loader gives each layer a backend
+ * (hearth_layer.be) and binds its weights with that backend's weight_new, so offloaded layers
+ * are uploaded once at load; the output layer goes with the last layer. A context then makes
+ * one instance per backend used, with its own activation buffers, and puts each layer's KV
+ * cache on that layer's backend (ctx->k_cache[il]). The forward pass walks the layers in
+ * runs of equal backend; where the backend changes it moves the hidden state (n_tok x n_embd
+ * floats, the only tensor that crosses) with buf_read into a host staging row and buf_write
+ * on the other side. Today every layer is on the CPU, so there is one run and no transfer.
  */
 #ifndef HEARTH_MODEL_H
 #define HEARTH_MODEL_H
