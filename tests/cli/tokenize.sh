@@ -39,6 +39,7 @@ for H in "${HEARTH:-build/hearth}" "${HEARTH_ASAN:-}"; do
     check "bert stdin" '{"ids":[101,7592,2088,102],"pieces":["[CLS]"," hello"," world","[SEP]"]}' \
         "$(printf 'Hello world' | $H tokenize "$F/vocab/bert.gguf" - --json)"
     check "empty text" '{"ids":[2],"pieces":["<bos>"]}' "$($H tokenize "$F/vocab/gemma3.gguf" '' --json)"
+    check "dash text" "12 20 41776" "$($H tokenize "$F/vocab/llama3.gguf" --no-bos -- '-5 apples' | awk '{printf "%s%s", s, $1; s=" "}')"
     check "detok" "<|begin_of_text|>Hello world" "$($H detokenize "$F/vocab/llama3.gguf" 128000,9906,1917)"
     check "detok spaces" "Hello world" "$($H detokenize "$F/vocab/llama3.gguf" 128000 9906 ' 1917' --no-special)"
     check "detok stdin json" '{"text":"Hello world"}' "$(echo '9906, 1917' | $H detokenize "$F/vocab/llama3.gguf" - --json)"
