@@ -1,6 +1,7 @@
 /* test_tokenizer_robust.c — hostile input never crashes, valid text round-trips, streaming
  * detokenization never splits a character, and malformed vocabularies are refused with a
  * message naming the field. */
+#include <pthread.h>
 #include <utf8proc.h>
 
 #include "gguf_blob.h"
@@ -218,6 +219,49 @@ static void test_ascii_flags(void **state)
     assert_int_equal(tok_utf8_decode((const uint8_t *)"\xf7\xbf\xbf\xbf", 4, &adv), 0xFFFD);
 }
 
+/* A vocabulary is read-only after loading: threads tokenizing at once get what one thread gets. */
+typedef struct thread_job {
+    const hearth_vocab *v;
+    const char *text;
+    size_t len;
+    uint64_t hash;
+} thread_job;
+
+static void *tokenize_many(void *arg)
+{
+    thread_job *j = arg;
+    j->hash = 1469598103934665603ull;
+    for (int rep = 0; rep < 20; rep++) {
+        hearth_token *ids;
+        size_t n;
+        hearth_error err = {0};
+        if (hearth_vocab_tokenize(j->v, j->text, j->len, true, true, &ids, &n, &err)) return NULL;
+        for (size_t k = 0; k < n; k++) j->hash = (j->hash ^ (uint32_t)ids[k]) * 1099511628211ull;
+        free(ids);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    char text[2048];
+    size_t len = random_text(text, 400, false);
+    for (size_t vi = 0; vi < 5; vi++) {
+        thread_job solo = {loaded[vi], text, len, 0}, jobs[4];
+        tokenize_many(&solo);
+        pthread_t th[4];
+        for (int t = 0; t < 4; t++) {
+            jobs[t] = (thread_job){loaded[vi], text, len, 0};
+            assert_int_equal(pthread_create(&th[t], NULL, tokenize_many, &jobs[t]), 0);
+        }
+        for (int t = 0; t < 4; t++) {
+            pthread_join(th[t], NULL);
+            assert_true(jobs[t].hash == solo.hash);
+        }
+    }
+}
+
 /* ---- malformed vocabularies ---------------------------------------------------------------- */
 
 typedef struct kv_spec {
@@ -353,7 +397,7 @@ int main(void)
     (void)blob_patch;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_bytes), cmocka_unit_test(test_round_trip), cmocka_unit_test(test_stream),
-        cmocka_unit_test(test_ascii_flags), cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_ascii_flags), cmocka_unit_test(test_threads), cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
