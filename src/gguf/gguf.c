@@ -16,8 +16,19 @@ struct gguf_chunk {
 #define ARENA_FIRST_CHUNK (64 * 1024)
 #define ARENA_MAX_CHUNK (8 * 1024 * 1024)
 
+bool gguf_arena_charge(gguf_arena *a, size_t size)
+{
+    if (a->limit && (size > a->limit || a->used > a->limit - size)) {
+        a->over_limit = true;
+        return false;
+    }
+    a->used += size;
+    return true;
+}
+
 void *gguf_arena_alloc(gguf_arena *a, size_t size, size_t align)
 {
+    if (!gguf_arena_charge(a, size)) return NULL;
     gguf_chunk *c = a->head;
     if (c) {
         size_t at = (c->used + align - 1) & ~(align - 1);
@@ -55,6 +66,7 @@ void gguf_arena_free(gguf_arena *a)
     }
     a->head = NULL;
     a->next_size = 0;
+    a->used = 0;
 }
 
 /* FNV-1a: short keys, few of them; good enough and has no seed to manage. */
@@ -76,6 +88,7 @@ static hearth_status start(const char *name, hearth_gguf **out, hearth_error *er
         free(g);
         return hearth_fail(err, HEARTH_ERR_NOMEM, "%s: out of memory", name ? name : "(buffer)");
     }
+    g->arena.limit = GGUF_MAX_METADATA_BYTES;
     *out = g;
     return HEARTH_OK;
 }

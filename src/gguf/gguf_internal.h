@@ -12,15 +12,24 @@
 #define GGUF_MAX_ARRAY_DEPTH 8   /* arrays nested inside arrays, counting the outermost     */
 #define GGUF_MAX_KEY_LEN 65535   /* the GGUF spec: keys are at most 2^16-1 bytes           */
 #define GGUF_MAX_TENSOR_NAME 63  /* ggml's GGML_MAX_NAME (64) including the NUL            */
+/* Memory the reader may spend on metadata once expanded (a 256k-token vocab needs ~20 MB);
+ * bounds what a hostile file of many tiny nested arrays could make us allocate. */
+#define GGUF_MAX_METADATA_BYTES ((size_t)1 << 30)
 
 /* Bump allocator for the metadata copy: chunks freed together when the file is closed. */
 typedef struct gguf_chunk gguf_chunk;
 typedef struct gguf_arena {
     gguf_chunk *head;
     size_t next_size; /* size of the next ordinary chunk (grows geometrically) */
+    size_t used;      /* bytes handed out, and charged by gguf_arena_charge           */
+    size_t limit;     /* 0: none                                                      */
+    bool over_limit;  /* an allocation failed because of the limit, not the system    */
 } gguf_arena;
 
-void *gguf_arena_alloc(gguf_arena *a, size_t size, size_t align); /* NULL when out of memory */
+/* NULL when out of memory or over the limit (then over_limit is set). */
+void *gguf_arena_alloc(gguf_arena *a, size_t size, size_t align);
+/* Counts memory allocated elsewhere against the limit; false (over_limit set) if over. */
+bool gguf_arena_charge(gguf_arena *a, size_t size);
 void gguf_arena_free(gguf_arena *a);
 
 /* Open-addressing index from a (name, len) to a position, for keys and tensor names. */

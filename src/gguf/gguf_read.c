@@ -65,6 +65,9 @@ static hearth_status rd_u32(reader *r, const char *field, uint32_t *out)
 
 static hearth_status nomem(reader *r, const char *what)
 {
+    if (r->arena->over_limit)
+        return hearth_fail(r->err, HEARTH_ERR_FORMAT, "%s: expected metadata of at most %zu MiB once expanded, found more",
+                           what, GGUF_MAX_METADATA_BYTES >> 20);
     return hearth_fail(r->err, HEARTH_ERR_NOMEM, "%s: out of memory", what);
 }
 
@@ -241,14 +244,15 @@ static hearth_status rd_value(reader *r, hearth_gguf_vtype t, int depth, hearth_
     return set_scalar(r, t, bits, v);
 }
 
-/* Grows a malloc'd array by doubling so memory tracks entries actually parsed. */
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
+/* Grows a malloc'd array by doubling so memory tracks entries actually parsed; the growth
+ * counts against the arena's limit. */
+static bool grow(gguf_arena *a, void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return true;
     size_t n = *cap ? *cap * 2 : 16;
     while (n < need) n *= 2;
     size_t bytes;
-    if (!hearth_size_mul(n, elem, &bytes)) return false;
+    if (!hearth_size_mul(n, elem, &bytes) || !gguf_arena_charge(a, bytes - *cap * elem)) return false;
     void *p = realloc(*arr, bytes);
     if (!p) return false;
     *arr = p;
@@ -297,7 +301,7 @@ static hearth_status rd_kvs(hearth_gguf *g, reader *r, uint64_t n_kv)
 {
     size_t cap = 0;
     for (uint64_t i = 0; i < n_kv; i++) {
-        if (!grow((void **)&g->kvs, &cap, (size_t)i + 1, sizeof *g->kvs)) return nomem(r, "metadata");
+        if (!grow(r->arena, (void **)&g->kvs, &cap, (size_t)i + 1, sizeof *g->kvs)) return nomem(r, "metadata");
         hearth_gguf_kv *kv = &g->kvs[i];
         memset(kv, 0, sizeof *kv);
         hearth_status st = rd_string(r, "key length", &kv->key);
@@ -475,7 +479,7 @@ static hearth_status rd_tensors(hearth_gguf *g, reader *r, uint64_t n_tensors)
                            left(r) / MIN_TENSOR_INFO_BYTES, left(r), (unsigned long long)n_tensors);
     size_t cap = 0;
     for (uint64_t i = 0; i < n_tensors; i++) {
-        if (!grow((void **)&g->tensors, &cap, (size_t)i + 1, sizeof *g->tensors)) return nomem(r, "tensor infos");
+        if (!grow(r->arena, (void **)&g->tensors, &cap, (size_t)i + 1, sizeof *g->tensors)) return nomem(r, "tensor infos");
         memset(&g->tensors[i], 0, sizeof g->tensors[i]);
         hearth_status st = rd_tensor_info(r, i, &g->tensors[i]);
         if (st) return st;
