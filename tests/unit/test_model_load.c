@@ -19,6 +19,7 @@ typedef struct mutation {
     const char *drop_tensor;   /* leave this tensor out                                  */
     const char *reshape;       /* give this tensor shape ne0 x ne1 (zero data)           */
     int64_t ne0, ne1;
+    int retype;                /* with reshape: this type instead (0: keep; F32 is not needed) */
 } mutation;
 
 static char tmp_path[256];
@@ -52,8 +53,9 @@ static void write_mutated(const char *rel, const mutation *mu)
         if (mu->drop_tensor && !strcmp(t->name.s, mu->drop_tensor)) continue;
         if (mu->reshape && !strcmp(t->name.s, mu->reshape)) {
             int64_t ne[2] = {mu->ne0, mu->ne1};
-            assert_int_equal(hearth_gguf_add_tensor(w, t->name.s, t->type, mu->ne1 > 1 ? 2 : 1, ne, &err), HEARTH_OK);
-            zeros = calloc(1, hearth_row_size(t->type, mu->ne0) * (size_t)mu->ne1);
+            hearth_type type = mu->retype ? (hearth_type)mu->retype : t->type;
+            assert_int_equal(hearth_gguf_add_tensor(w, t->name.s, type, mu->ne1 > 1 ? 2 : 1, ne, &err), HEARTH_OK);
+            zeros = calloc(1, hearth_row_size(type, mu->ne0) * (size_t)mu->ne1);
             data[k++] = zeros;
             continue;
         }
@@ -167,6 +169,11 @@ static void test_tensor_problems(void **state)
     expect_error("models/phi3-f32.gguf", &qkv, HEARTH_ERR_FORMAT, "'blk.0.attn_qkv.weight'", "[128, 384]");
     mutation up = {.reshape = "blk.1.ffn_up.weight", .ne0 = 128, .ne1 = 384};
     expect_error("models/phi3-f32.gguf", &up, HEARTH_ERR_FORMAT, "'blk.1.ffn_up.weight'", "[128, 768]");
+    /* well-formed types this build cannot compute with */
+    mutation iq = {.reshape = "blk.0.ffn_up.weight", .ne0 = 128, .ne1 = 384, .retype = HEARTH_TYPE_IQ4_NL};
+    expect_error("models/llama-f32.gguf", &iq, HEARTH_ERR_UNSUPPORTED, "'blk.0.ffn_up.weight'", "IQ4_NL");
+    mutation i32 = {.reshape = "blk.1.attn_norm.weight", .ne0 = 128, .ne1 = 1, .retype = HEARTH_TYPE_I32};
+    expect_error("models/llama-f32.gguf", &i32, HEARTH_ERR_UNSUPPORTED, "'blk.1.attn_norm.weight'", "I32");
     mutation embd = {.drop_tensor = "token_embd.weight"};
     expect_error("models/qwen3-f32.gguf", &embd, HEARTH_ERR_FORMAT, "token_embd.weight", NULL);
 }
