@@ -229,6 +229,7 @@ static hearth_status reserve_outputs(hearth_context *ctx, int32_t n_tokens, int3
 hearth_status hearth_decode(hearth_context *ctx, const hearth_batch *b, hearth_error *err)
 {
     int32_t n_out = 0;
+    if (!ctx) return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "decode: context is NULL");
     hearth_status st = validate(ctx, b, &n_out, err);
     if (!st) st = reserve_outputs(ctx, b->n_tokens, n_out, err);
     if (st) return st;
