@@ -31,64 +31,43 @@ static void bf16_to_float(const void *src, float *dst, int64_t n)
     for (; i < n; i++) dst[i] = hearth_bf16_to_f32(s[i]);
 }
 
-void hearth_avx2_dot_f32(int64_t n, float *s, const void *w, const void *a)
+enum { W_F32, W_F16, W_BF16 };
+
+static inline __m256 load8(int wt, const void *w, int64_t i)
 {
-    const float *x = w, *y = a;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), acc1);
-        acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), acc2);
-        acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), acc3);
-    }
-    for (; i + 8 <= n; i += 8)
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc0);
-    float sum = hearth_avx2_hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-    for (; i < n; i++) sum += x[i] * y[i];
-    *s = sum;
+    if (wt == W_F32) return _mm256_loadu_ps((const float *)w + i);
+    if (wt == W_F16) return hearth_avx2_load_f16((const hearth_f16 *)w + i);
+    return hearth_avx2_load_bf16((const hearth_bf16 *)w + i);
 }
 
-void hearth_avx2_dot_f16(int64_t n, float *s, const void *w, const void *a)
+static inline float load1(int wt, const void *w, int64_t i)
 {
-    const hearth_f16 *x = w;
-    const float *y = a;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        acc0 = _mm256_fmadd_ps(hearth_avx2_load_f16(x + i), _mm256_loadu_ps(y + i), acc0);
-        acc1 = _mm256_fmadd_ps(hearth_avx2_load_f16(x + i + 8), _mm256_loadu_ps(y + i + 8), acc1);
-        acc2 = _mm256_fmadd_ps(hearth_avx2_load_f16(x + i + 16), _mm256_loadu_ps(y + i + 16), acc2);
-        acc3 = _mm256_fmadd_ps(hearth_avx2_load_f16(x + i + 24), _mm256_loadu_ps(y + i + 24), acc3);
-    }
-    for (; i + 8 <= n; i += 8)
-        acc0 = _mm256_fmadd_ps(hearth_avx2_load_f16(x + i), _mm256_loadu_ps(y + i), acc0);
-    float sum = hearth_avx2_hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-    for (; i < n; i++) sum += hearth_f16_to_f32(x[i]) * y[i];
-    *s = sum;
+    if (wt == W_F32) return ((const float *)w)[i];
+    if (wt == W_F16) return hearth_f16c(((const hearth_f16 *)w)[i]);
+    return hearth_bf16_to_f32(((const hearth_bf16 *)w)[i]);
 }
 
-static void bf16_vec_dot(int64_t n, float *s, const void *w, const void *a)
+/* dot of float weights (kind wt, a constant after inlining) with F32 activations, 4 chains */
+static inline __attribute__((always_inline)) float dot(int wt, int64_t n, const void *w, const float *y)
 {
-    const hearth_bf16 *x = w;
-    const float *y = a;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        acc0 = _mm256_fmadd_ps(hearth_avx2_load_bf16(x + i), _mm256_loadu_ps(y + i), acc0);
-        acc1 = _mm256_fmadd_ps(hearth_avx2_load_bf16(x + i + 8), _mm256_loadu_ps(y + i + 8), acc1);
-        acc2 = _mm256_fmadd_ps(hearth_avx2_load_bf16(x + i + 16), _mm256_loadu_ps(y + i + 16), acc2);
-        acc3 = _mm256_fmadd_ps(hearth_avx2_load_bf16(x + i + 24), _mm256_loadu_ps(y + i + 24), acc3);
+        acc0 = _mm256_fmadd_ps(load8(wt, w, i), _mm256_loadu_ps(y + i), acc0);
+        acc1 = _mm256_fmadd_ps(load8(wt, w, i + 8), _mm256_loadu_ps(y + i + 8), acc1);
+        acc2 = _mm256_fmadd_ps(load8(wt, w, i + 16), _mm256_loadu_ps(y + i + 16), acc2);
+        acc3 = _mm256_fmadd_ps(load8(wt, w, i + 24), _mm256_loadu_ps(y + i + 24), acc3);
     }
-    for (; i + 8 <= n; i += 8)
-        acc0 = _mm256_fmadd_ps(hearth_avx2_load_bf16(x + i), _mm256_loadu_ps(y + i), acc0);
+    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load8(wt, w, i), _mm256_loadu_ps(y + i), acc0);
     float sum = hearth_avx2_hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-    for (; i < n; i++) sum += hearth_bf16_to_f32(x[i]) * y[i];
-    *s = sum;
+    for (; i < n; i++) sum += load1(wt, w, i) * y[i];
+    return sum;
 }
+
+void hearth_avx2_dot_f32(int64_t n, float *s, const void *w, const void *a) { *s = dot(W_F32, n, w, a); }
+void hearth_avx2_dot_f16(int64_t n, float *s, const void *w, const void *a) { *s = dot(W_F16, n, w, a); }
+static void bf16_vec_dot(int64_t n, float *s, const void *w, const void *a) { *s = dot(W_BF16, n, w, a); }
 
 void hearth_avx2_fill_float(hearth_kernels *k)
 {

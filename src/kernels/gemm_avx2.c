@@ -10,6 +10,7 @@
 #include "kernels/gemm_common.h"
 
 #define PANEL_ROWS 8
+#define PANEL_ALIGN 32
 #define KC 1024
 #define TT 4
 #define UNROLL_TT _Pragma("GCC unroll 4")
@@ -63,41 +64,7 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
     }
 }
 
-static inline __attribute__((always_inline)) void
-gemm_generic(const gemm_desc *D, int64_t n, float *y, int64_t ldy, const void *w, size_t w_stride,
-             int nr, const void *a, size_t a_stride, const void *aux, size_t aux_stride, int nt)
-{
-    _Alignas(32) uint8_t panel[KC * PANEL_ROWS + (KC / 16) * PANEL_ROWS * 8];
-    const int64_t ng_total = n / D->G;
-    for (int r0 = 0; r0 < nr; r0 += PANEL_ROWS) {
-        int rr = nr - r0 < PANEL_ROWS ? nr - r0 : PANEL_ROWS;
-        for (int64_t k0 = 0; k0 < n; k0 += KC) {
-            int64_t kc = n - k0 < KC ? n - k0 : KC;
-            pack_panel(D, PANEL_ROWS, (const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rr, k0,
-                       kc, panel);
-            bool add = k0 > 0;
-            int t0 = 0;
-            for (; t0 + TT <= nt; t0 += TT)
-                panel_tokens(D, panel, k0 / D->G, kc / D->G, (const uint8_t *)a + (size_t)t0 * a_stride,
-                             a_stride, (const uint8_t *)aux + (size_t)t0 * aux_stride, aux_stride,
-                             ng_total, TT, y + t0 * ldy + r0, ldy, rr, add);
-            for (; t0 < nt; t0++)
-                panel_tokens(D, panel, k0 / D->G, kc / D->G, (const uint8_t *)a + (size_t)t0 * a_stride,
-                             a_stride, (const uint8_t *)aux + (size_t)t0 * aux_stride, aux_stride,
-                             ng_total, 1, y + t0 * ldy + r0, ldy, rr, add);
-        }
-    }
-}
-
-#define GEMM_TYPE(name)                                                                          \
-    static void name##_gemm(int64_t n, float *y, int64_t ldy, const void *w, size_t w_stride,    \
-                            int nr, const void *a, size_t a_stride, const void *aux,            \
-                            size_t aux_stride, int nt)                                          \
-    {                                                                                            \
-        gemm_generic(&d_##name, n, y, ldy, w, w_stride, nr, a, a_stride, aux, aux_stride, nt);  \
-    }                                                                                            \
-    static size_t name##_aux_size(int64_t n) { return aux_size(&d_##name, n); }                 \
-    static void name##_aux(const void *a, int64_t n, void *aux) { aux_fill(&d_##name, a, n, aux); }
+GEMM_DRIVER()
 
 GEMM_TYPE(q4_0)
 GEMM_TYPE(q4_1)
@@ -109,22 +76,15 @@ GEMM_TYPE(q4_K)
 GEMM_TYPE(q5_K)
 GEMM_TYPE(q6_K)
 
-#define SET(T, name)                               \
-    do {                                           \
-        k->gemm[T] = name##_gemm;                  \
-        k->gemm_aux_size[T] = name##_aux_size;     \
-        k->gemm_aux[T] = name##_aux;               \
-    } while (0)
-
 void hearth_avx2_fill_gemm(hearth_kernels *k)
 {
-    SET(HEARTH_TYPE_Q4_0, q4_0);
-    SET(HEARTH_TYPE_Q4_1, q4_1);
-    SET(HEARTH_TYPE_Q5_0, q5_0);
-    SET(HEARTH_TYPE_Q5_1, q5_1);
-    SET(HEARTH_TYPE_Q2_K, q2_K);
-    SET(HEARTH_TYPE_Q3_K, q3_K);
-    SET(HEARTH_TYPE_Q4_K, q4_K);
-    SET(HEARTH_TYPE_Q5_K, q5_K);
-    SET(HEARTH_TYPE_Q6_K, q6_K);
+    GEMM_SET(HEARTH_TYPE_Q4_0, q4_0);
+    GEMM_SET(HEARTH_TYPE_Q4_1, q4_1);
+    GEMM_SET(HEARTH_TYPE_Q5_0, q5_0);
+    GEMM_SET(HEARTH_TYPE_Q5_1, q5_1);
+    GEMM_SET(HEARTH_TYPE_Q2_K, q2_K);
+    GEMM_SET(HEARTH_TYPE_Q3_K, q3_K);
+    GEMM_SET(HEARTH_TYPE_Q4_K, q4_K);
+    GEMM_SET(HEARTH_TYPE_Q5_K, q5_K);
+    GEMM_SET(HEARTH_TYPE_Q6_K, q6_K);
 }

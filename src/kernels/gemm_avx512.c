@@ -14,6 +14,7 @@
 #include "kernels/gemm_common.h"
 
 #define PANEL_ROWS 16
+#define PANEL_ALIGN 64
 #define KC 1024       /* elements of K per panel (a multiple of every block size)        */
 #define TT 8          /* tokens computed together (independent dependency chains)        */
 #define UNROLL_TT _Pragma("GCC unroll 8")
@@ -23,8 +24,9 @@
 static inline __attribute__((always_inline)) void
 panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, const uint8_t *a,
              size_t a_stride, const uint8_t *aux, size_t aux_stride, int64_t ng_total, int tt,
-             float *y, int64_t ldy, __mmask16 mask, bool add)
+             float *y, int64_t ldy, int nr, bool add)
 {
+    const __mmask16 mask = (__mmask16)((1u << nr) - 1);
     const int ns = D->G / 4;
     const size_t pstride = panel_group_bytes(D, PANEL_ROWS);
     __m512 acc[TT];
@@ -66,43 +68,7 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
     }
 }
 
-static inline __attribute__((always_inline)) void
-gemm_generic(const gemm_desc *D, int64_t n, float *y, int64_t ldy, const void *w, size_t w_stride,
-             int nr, const void *a, size_t a_stride, const void *aux, size_t aux_stride, int nt)
-{
-    _Alignas(64) uint8_t panel[KC * PANEL_ROWS + (KC / 16) * 128];
-    const int64_t ng_total = n / D->G;
-    for (int r0 = 0; r0 < nr; r0 += PANEL_ROWS) {
-        int rr = nr - r0 < PANEL_ROWS ? nr - r0 : PANEL_ROWS;
-        __mmask16 mask = (__mmask16)((1u << rr) - 1);
-        for (int64_t k0 = 0; k0 < n; k0 += KC) {
-            int64_t kc = n - k0 < KC ? n - k0 : KC;
-            pack_panel(D, PANEL_ROWS, (const uint8_t *)w + (size_t)r0 * w_stride, w_stride, rr, k0,
-                       kc, panel);
-            bool add = k0 > 0;
-            int t0 = 0;
-            for (; t0 + TT <= nt; t0 += TT)
-                panel_tokens(D, panel, k0 / D->G, kc / D->G, (const uint8_t *)a + (size_t)t0 * a_stride,
-                             a_stride, (const uint8_t *)aux + (size_t)t0 * aux_stride, aux_stride,
-                             ng_total, TT, y + t0 * ldy + r0, ldy, mask, add);
-            for (; t0 < nt; t0++)
-                panel_tokens(D, panel, k0 / D->G, kc / D->G, (const uint8_t *)a + (size_t)t0 * a_stride,
-                             a_stride, (const uint8_t *)aux + (size_t)t0 * aux_stride, aux_stride,
-                             ng_total, 1, y + t0 * ldy + r0, ldy, mask, add);
-        }
-    }
-}
-
-/* One gemm, aux_size and aux_fill per type, each specialized on its constant descriptor. */
-#define GEMM_TYPE(name)                                                                          \
-    static void name##_gemm(int64_t n, float *y, int64_t ldy, const void *w, size_t w_stride,    \
-                            int nr, const void *a, size_t a_stride, const void *aux,            \
-                            size_t aux_stride, int nt)                                          \
-    {                                                                                            \
-        gemm_generic(&d_##name, n, y, ldy, w, w_stride, nr, a, a_stride, aux, aux_stride, nt);  \
-    }                                                                                            \
-    static size_t name##_aux_size(int64_t n) { return aux_size(&d_##name, n); }                 \
-    static void name##_aux(const void *a, int64_t n, void *aux) { aux_fill(&d_##name, a, n, aux); }
+GEMM_DRIVER()
 
 GEMM_TYPE(q8_0)
 GEMM_TYPE(q4_0)
@@ -115,23 +81,16 @@ GEMM_TYPE(q4_K)
 GEMM_TYPE(q5_K)
 GEMM_TYPE(q6_K)
 
-#define SET(T, name)                               \
-    do {                                           \
-        k->gemm[T] = name##_gemm;                  \
-        k->gemm_aux_size[T] = name##_aux_size;     \
-        k->gemm_aux[T] = name##_aux;               \
-    } while (0)
-
 void hearth_avx512_fill_gemm(hearth_kernels *k)
 {
-    SET(HEARTH_TYPE_Q8_0, q8_0);
-    SET(HEARTH_TYPE_Q4_0, q4_0);
-    SET(HEARTH_TYPE_Q4_1, q4_1);
-    SET(HEARTH_TYPE_Q5_0, q5_0);
-    SET(HEARTH_TYPE_Q5_1, q5_1);
-    SET(HEARTH_TYPE_Q2_K, q2_K);
-    SET(HEARTH_TYPE_Q3_K, q3_K);
-    SET(HEARTH_TYPE_Q4_K, q4_K);
-    SET(HEARTH_TYPE_Q5_K, q5_K);
-    SET(HEARTH_TYPE_Q6_K, q6_K);
+    GEMM_SET(HEARTH_TYPE_Q8_0, q8_0);
+    GEMM_SET(HEARTH_TYPE_Q4_0, q4_0);
+    GEMM_SET(HEARTH_TYPE_Q4_1, q4_1);
+    GEMM_SET(HEARTH_TYPE_Q5_0, q5_0);
+    GEMM_SET(HEARTH_TYPE_Q5_1, q5_1);
+    GEMM_SET(HEARTH_TYPE_Q2_K, q2_K);
+    GEMM_SET(HEARTH_TYPE_Q3_K, q3_K);
+    GEMM_SET(HEARTH_TYPE_Q4_K, q4_K);
+    GEMM_SET(HEARTH_TYPE_Q5_K, q5_K);
+    GEMM_SET(HEARTH_TYPE_Q6_K, q6_K);
 }

@@ -185,6 +185,59 @@ static inline void pack_panel(const gemm_desc *D, int lanes, const uint8_t *w, s
 }
 
 
+/* ---- the driver every level shares ---------------------------------------------------------
+ * A level file defines PANEL_ROWS, PANEL_ALIGN, KC (elements of K per panel: a multiple of
+ * every block size, small enough that the panel stays in L1), TT (tokens computed together)
+ * and panel_tokens(D, panel, g0, ng, a, a_stride, aux, aux_stride, ng_total, tt, y, ldy, nr,
+ * add), then expands GEMM_DRIVER() once and GEMM_TYPE(name) per type. */
+#define GEMM_DRIVER()                                                                            \
+    static inline __attribute__((always_inline)) void                                           \
+    gemm_generic(const gemm_desc *D, int64_t n, float *y, int64_t ldy, const void *w,            \
+                 size_t w_stride, int nr, const void *a, size_t a_stride, const void *aux,      \
+                 size_t aux_stride, int nt)                                                     \
+    {                                                                                            \
+        _Alignas(PANEL_ALIGN) uint8_t panel[KC * PANEL_ROWS + (KC / 16) * PANEL_ROWS * 8];      \
+        const int64_t ng_total = n / D->G;                                                       \
+        for (int r0 = 0; r0 < nr; r0 += PANEL_ROWS) {                                            \
+            int rr = nr - r0 < PANEL_ROWS ? nr - r0 : PANEL_ROWS;                                \
+            for (int64_t k0 = 0; k0 < n; k0 += KC) {                                             \
+                int64_t kc = n - k0 < KC ? n - k0 : KC;                                          \
+                pack_panel(D, PANEL_ROWS, (const uint8_t *)w + (size_t)r0 * w_stride, w_stride,  \
+                           rr, k0, kc, panel);                                                   \
+                bool add = k0 > 0; /* later chunks of K accumulate into y */                     \
+                int t0 = 0;                                                                      \
+                for (; t0 + TT <= nt; t0 += TT)                                                  \
+                    panel_tokens(D, panel, k0 / D->G, kc / D->G,                                 \
+                                 (const uint8_t *)a + (size_t)t0 * a_stride, a_stride,          \
+                                 (const uint8_t *)aux + (size_t)t0 * aux_stride, aux_stride,    \
+                                 ng_total, TT, y + t0 * ldy + r0, ldy, rr, add);                 \
+                for (; t0 < nt; t0++)                                                            \
+                    panel_tokens(D, panel, k0 / D->G, kc / D->G,                                 \
+                                 (const uint8_t *)a + (size_t)t0 * a_stride, a_stride,          \
+                                 (const uint8_t *)aux + (size_t)t0 * aux_stride, aux_stride,    \
+                                 ng_total, 1, y + t0 * ldy + r0, ldy, rr, add);                  \
+            }                                                                                    \
+        }                                                                                        \
+    }
+
+/* One gemm, aux_size and aux_fill per type, each specialized on its constant descriptor. */
+#define GEMM_TYPE(name)                                                                          \
+    static void name##_gemm(int64_t n, float *y, int64_t ldy, const void *w, size_t w_stride,    \
+                            int nr, const void *a, size_t a_stride, const void *aux,            \
+                            size_t aux_stride, int nt)                                          \
+    {                                                                                            \
+        gemm_generic(&d_##name, n, y, ldy, w, w_stride, nr, a, a_stride, aux, aux_stride, nt);  \
+    }                                                                                            \
+    static size_t name##_aux_size(int64_t n) { return aux_size(&d_##name, n); }                 \
+    static void name##_aux(const void *a, int64_t n, void *aux) { aux_fill(&d_##name, a, n, aux); }
+
+#define GEMM_SET(T, name)                      \
+    do {                                       \
+        k->gemm[T] = name##_gemm;              \
+        k->gemm_aux_size[T] = name##_aux_size; \
+        k->gemm_aux[T] = name##_aux;           \
+    } while (0)
+
 static inline int32_t load_i32(const uint8_t *p)
 {
     int32_t v;

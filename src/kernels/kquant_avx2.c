@@ -109,27 +109,39 @@ static inline int32_t k4_min_sum(const uint8_t m[8], const int16_t *bsums)
     return scaled_bsums(bsums, m16);
 }
 
+/* Q4_K and Q5_K: nibbles (plus, for Q5_K, a fifth bit from qh) with 8 scales and mins */
+static inline __attribute__((always_inline)) float q45_K_block(const uint8_t *scales, const uint8_t *qs,
+                                                               const uint8_t *qh, hearth_f16 hd,
+                                                               hearth_f16 hdmin, const block_q8_K *y)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    uint8_t sc[8], m[8];
+    k4_scales(scales, sc, m);
+    int32_t summ = k4_min_sum(m, y->bsums);
+    __m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
+    __m256i acc = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        __m256i qb = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        __m256i lo = _mm256_and_si256(qb, m4), hi = _mm256_and_si256(_mm256_srli_epi16(qb, 4), m4);
+        if (qh) {
+            lo = _mm256_or_si256(lo, bit_to(hb, 2 * c, 16));
+            hi = _mm256_or_si256(hi, bit_to(hb, 2 * c + 1, 16));
+        }
+        acc = _mm256_add_epi32(acc, scaled_dot(lo, y->qs + 64 * c, sc[2 * c], sc[2 * c]));
+        acc = _mm256_add_epi32(acc, scaled_dot(hi, y->qs + 64 * c + 32, sc[2 * c + 1], sc[2 * c + 1]));
+    }
+    int32_t sumi = hearth_avx2_hsum_i32(acc);
+    float d = hearth_f16c(hd), dmin = hearth_f16c(hdmin);
+    return d * y->d * (float)sumi - dmin * y->d * (float)summ;
+}
+
 static void q4_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
 {
     const block_q4_K *x = w;
     const block_q8_K *y = a;
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
     float sum = 0.0f;
-    for (int64_t i = 0; i < n / HEARTH_QK_K; i++) {
-        uint8_t sc[8], m[8];
-        k4_scales(x[i].scales, sc, m);
-        int32_t summ = k4_min_sum(m, y[i].bsums);
-        __m256i acc = _mm256_setzero_si256();
-        for (int c = 0; c < 4; c++) {
-            __m256i qb = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
-            __m256i lo = _mm256_and_si256(qb, m4), hi = _mm256_and_si256(_mm256_srli_epi16(qb, 4), m4);
-            acc = _mm256_add_epi32(acc, scaled_dot(lo, y[i].qs + 64 * c, sc[2 * c], sc[2 * c]));
-            acc = _mm256_add_epi32(acc, scaled_dot(hi, y[i].qs + 64 * c + 32, sc[2 * c + 1], sc[2 * c + 1]));
-        }
-        int32_t sumi = hearth_avx2_hsum_i32(acc);
-        float d = hearth_f16c(x[i].d), dmin = hearth_f16c(x[i].dmin);
-        sum += d * y[i].d * (float)sumi - dmin * y[i].d * (float)summ;
-    }
+    for (int64_t i = 0; i < n / HEARTH_QK_K; i++)
+        sum += q45_K_block(x[i].scales, x[i].qs, NULL, x[i].d, x[i].dmin, &y[i]);
     *s = sum;
 }
 
@@ -137,26 +149,9 @@ static void q5_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
 {
     const block_q5_K *x = w;
     const block_q8_K *y = a;
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
     float sum = 0.0f;
-    for (int64_t i = 0; i < n / HEARTH_QK_K; i++) {
-        uint8_t sc[8], m[8];
-        k4_scales(x[i].scales, sc, m);
-        int32_t summ = k4_min_sum(m, y[i].bsums);
-        __m256i hb = _mm256_loadu_si256((const __m256i *)x[i].qh);
-        __m256i acc = _mm256_setzero_si256();
-        for (int c = 0; c < 4; c++) {
-            __m256i qb = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
-            __m256i lo = _mm256_or_si256(_mm256_and_si256(qb, m4), bit_to(hb, 2 * c, 16));
-            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qb, 4), m4),
-                                         bit_to(hb, 2 * c + 1, 16));
-            acc = _mm256_add_epi32(acc, scaled_dot(lo, y[i].qs + 64 * c, sc[2 * c], sc[2 * c]));
-            acc = _mm256_add_epi32(acc, scaled_dot(hi, y[i].qs + 64 * c + 32, sc[2 * c + 1], sc[2 * c + 1]));
-        }
-        int32_t sumi = hearth_avx2_hsum_i32(acc);
-        float d = hearth_f16c(x[i].d), dmin = hearth_f16c(x[i].dmin);
-        sum += d * y[i].d * (float)sumi - dmin * y[i].d * (float)summ;
-    }
+    for (int64_t i = 0; i < n / HEARTH_QK_K; i++)
+        sum += q45_K_block(x[i].scales, x[i].qs, x[i].qh, x[i].d, x[i].dmin, &y[i]);
     *s = sum;
 }
 

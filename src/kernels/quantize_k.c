@@ -208,40 +208,38 @@ static void pack_k4_scales(const int sc[8], const int m[8], uint8_t out[12])
     }
 }
 
+/* Q4_K (bits 4) and Q5_K (bits 5, the fifth bit of each level in qh) share their layout:
+ * d, dmin, the packed 6-bit scales and mins, then the low nibbles. */
+static void quantize_q45_K(const float *x, int bits, hearth_f16 *d_out, hearth_f16 *dmin_out,
+                           uint8_t scales[12], uint8_t qs[128], uint8_t *qh)
+{
+    int sc[8], m[8], L[256];
+    float d, dmin;
+    quantize_asym(x, 8, 32, (1 << bits) - 1, 6, &d, &dmin, sc, m, L);
+    *d_out = hearth_f32_to_f16(d);
+    *dmin_out = hearth_f32_to_f16(dmin);
+    pack_k4_scales(sc, m, scales);
+    if (qh) memset(qh, 0, 32);
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            int lo = L[64 * c + l], hi = L[64 * c + 32 + l];
+            qs[32 * c + l] = (uint8_t)((lo & 0x0f) | ((hi & 0x0f) << 4));
+            if (qh) qh[l] |= (uint8_t)(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
+        }
+}
+
 void hearth_quantize_row_q4_K(const float *x, void *dst, int64_t n)
 {
     block_q4_K *y = dst;
-    int sc[8], m[8], L[256];
-    for (int64_t i = 0; i < n / HEARTH_QK_K; i++, x += HEARTH_QK_K) {
-        float d, dmin;
-        quantize_asym(x, 8, 32, 15, 6, &d, &dmin, sc, m, L);
-        y[i].d = hearth_f32_to_f16(d);
-        y[i].dmin = hearth_f32_to_f16(dmin);
-        pack_k4_scales(sc, m, y[i].scales);
-        for (int c = 0; c < 4; c++)
-            for (int l = 0; l < 32; l++)
-                y[i].qs[32 * c + l] = (uint8_t)(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
-    }
+    for (int64_t i = 0; i < n / HEARTH_QK_K; i++, x += HEARTH_QK_K)
+        quantize_q45_K(x, 4, &y[i].d, &y[i].dmin, y[i].scales, y[i].qs, NULL);
 }
 
 void hearth_quantize_row_q5_K(const float *x, void *dst, int64_t n)
 {
     block_q5_K *y = dst;
-    int sc[8], m[8], L[256];
-    for (int64_t i = 0; i < n / HEARTH_QK_K; i++, x += HEARTH_QK_K) {
-        float d, dmin;
-        quantize_asym(x, 8, 32, 31, 6, &d, &dmin, sc, m, L);
-        y[i].d = hearth_f32_to_f16(d);
-        y[i].dmin = hearth_f32_to_f16(dmin);
-        pack_k4_scales(sc, m, y[i].scales);
-        memset(y[i].qh, 0, sizeof y[i].qh);
-        for (int c = 0; c < 4; c++)
-            for (int l = 0; l < 32; l++) {
-                int lo = L[64 * c + l], hi = L[64 * c + 32 + l];
-                y[i].qs[32 * c + l] = (uint8_t)((lo & 0x0f) | ((hi & 0x0f) << 4));
-                y[i].qh[l] |= (uint8_t)(((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
-            }
-    }
+    for (int64_t i = 0; i < n / HEARTH_QK_K; i++, x += HEARTH_QK_K)
+        quantize_q45_K(x, 5, &y[i].d, &y[i].dmin, y[i].scales, y[i].qs, y[i].qh);
 }
 
 void hearth_quantize_row_q6_K(const float *x, void *dst, int64_t n)
