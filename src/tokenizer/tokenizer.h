@@ -96,4 +96,18 @@ int32_t hearth_vocab_detok_push(const hearth_vocab *v, hearth_detok_state *s, he
 /* Emits whatever is still held (an incomplete sequence at end of stream) as raw bytes. */
 int32_t hearth_vocab_detok_flush(hearth_detok_state *s, char *buf, int32_t cap);
 
+/* Tokenizer benchmark (`hearth bench --tokenize`, tests/tools/tokenizer_bench): a
+ * deterministic English + code corpus of about `bytes` bytes (malloc'd; NULL if out of
+ * memory), and the best of `reps` passes over it in ~4 KB calls on this thread. */
+typedef struct hearth_tokbench_result {
+    double mb_per_s, seconds; /* best pass */
+    size_t bytes;
+    uint64_t tokens;
+    uint64_t ids_hash; /* FNV-1a over all ids, to compare tokenizers on the whole corpus */
+} hearth_tokbench_result;
+
+char *hearth_tokbench_corpus(size_t bytes, size_t *len);
+hearth_status hearth_tokbench_run(const hearth_vocab *v, const char *text, size_t len, int reps,
+                                  hearth_tokbench_result *out, hearth_error *err);
+
 #endif

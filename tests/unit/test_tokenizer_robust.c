@@ -262,6 +262,28 @@ static void test_threads(void **state)
     }
 }
 
+/* The benchmark corpus is deterministic (bench/ compares runs and tokenizers on it). */
+static void test_bench_corpus(void **state)
+{
+    (void)state;
+    size_t n1, n2;
+    char *a = hearth_tokbench_corpus(100000, &n1), *b = hearth_tokbench_corpus(100000, &n2);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(n1 >= 100000 && n1 < 104096);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(a, b, n1);
+    assert_non_null(memmem(a, n1, "def ", 4));  /* code */
+    assert_non_null(memmem(a, n1, "caf\xc3\xa9", 5)); /* prose with non-ASCII */
+    hearth_tokbench_result r;
+    hearth_error err = {0};
+    assert_int_equal(hearth_tokbench_run(loaded[2], a, n1, 1, &r, &err), HEARTH_OK);
+    assert_true(r.tokens > n1 / 8 && r.tokens < n1 / 2);
+    assert_true(r.mb_per_s > 0);
+    free(a);
+    free(b);
+}
+
 /* ---- malformed vocabularies ---------------------------------------------------------------- */
 
 typedef struct kv_spec {
@@ -397,7 +419,8 @@ int main(void)
     (void)blob_patch;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_bytes), cmocka_unit_test(test_round_trip), cmocka_unit_test(test_stream),
-        cmocka_unit_test(test_ascii_flags), cmocka_unit_test(test_threads), cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_ascii_flags), cmocka_unit_test(test_threads), cmocka_unit_test(test_bench_corpus),
+        cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
