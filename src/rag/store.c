@@ -173,6 +173,17 @@ hearth_status rag_store_open(const char *path, bool create, rag_store **out, hea
     struct stat sb;
     if (!create && stat(path, &sb) != 0)
         return hearth_fail(err, HEARTH_ERR_NOT_FOUND, "%s: no such store (ingest something first)", path);
+    if (create && stat(path, &sb) != 0) {
+        /* SQLite would only say "unable to open database file" */
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) *slash = 0;
+        else snprintf(dir, sizeof dir, "%s", slash ? "/" : ".");
+        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return hearth_fail(err, HEARTH_ERR_NOT_FOUND, "%s: cannot create the store: directory %s does not exist",
+                               path, dir);
+    }
     rag_store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);

@@ -34,6 +34,8 @@ expect_exit "search without store" 2 $H rag search hello
 expect_exit "bad mode" 2 $H rag search q --store x --mode fuzzy
 expect_exit "bad -k" 2 $H rag search q --store x -k 0
 expect_exit "missing store" 1 $H rag search q --store nosuch
+expect_exit "store in a missing directory" 1 $H rag ingest examples/docs --store "$T/no/such/dir/s.db"
+grep_out "missing directory named" 'directory .*/no/such/dir does not exist' err
 
 # ---- BM25-only store over the example corpus -------------------------------------------------
 check "ingest examples/docs (bm25)" $H rag ingest examples/docs --store docs --json
