@@ -55,18 +55,6 @@ struct gmatch {
     char error[256];
 };
 
-static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
-{
-    if (need <= *cap) return true;
-    uint32_t nc = *cap ? *cap : 64;
-    while (nc < need) nc *= 2;
-    void *q = realloc(*p, (size_t)nc * elem);
-    if (!q) return false;
-    *p = q;
-    *cap = nc;
-    return true;
-}
-
 static uint32_t mix(uint32_t h, uint32_t v)
 {
     v *= 0xcc9e2d51u;
@@ -106,7 +94,7 @@ static uint32_t node(gmatch *m, uint32_t pos, uint32_t parent)
         const snode *n = &m->nodes[m->node_hash[i] - 1];
         if (n->pos == pos && n->parent == parent) return m->node_hash[i] - 1;
     }
-    if (m->n_nodes >= MAX_NODES || !grow((void **)&m->nodes, &m->cap_nodes, m->n_nodes + 1, sizeof *m->nodes)) {
+    if (m->n_nodes >= MAX_NODES || !sample_grow((void **)&m->nodes, &m->cap_nodes, m->n_nodes + 1, sizeof *m->nodes)) {
         fail_mem(m);
         return UINT32_MAX;
     }
@@ -126,7 +114,7 @@ static uint32_t node(gmatch *m, uint32_t pos, uint32_t parent)
 static bool push_work(gmatch *m, uint32_t id)
 {
     if (id == UINT32_MAX) return false;
-    if (!grow((void **)&m->work, &m->cap_work, m->n_work + 1, sizeof *m->work)) {
+    if (!sample_grow((void **)&m->work, &m->cap_work, m->n_work + 1, sizeof *m->work)) {
         fail_mem(m);
         return false;
     }
@@ -167,7 +155,7 @@ static bool closure(gmatch *m)
                      "grammar: more than %d parses alive at once; the grammar is too ambiguous", MAX_STACKS_PER_STATE);
             return false;
         }
-        if (!grow((void **)&m->out, &m->cap_out, m->n_out + 1, sizeof *m->out)) {
+        if (!sample_grow((void **)&m->out, &m->cap_out, m->n_out + 1, sizeof *m->out)) {
             fail_mem(m);
             return false;
         }
@@ -236,8 +224,8 @@ static int32_t intern(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t parti
             !memcmp(m->pool + st->off, ids, n * sizeof *ids))
             return (int32_t)(m->state_hash[i] - 1);
     }
-    if (m->n_states >= MAX_STATES || !grow((void **)&m->states, &m->cap_states, m->n_states + 1, sizeof *m->states) ||
-        !grow((void **)&m->pool, &m->cap_pool, m->n_pool + n, sizeof *m->pool)) {
+    if (m->n_states >= MAX_STATES || !sample_grow((void **)&m->states, &m->cap_states, m->n_states + 1, sizeof *m->states) ||
+        !sample_grow((void **)&m->pool, &m->cap_pool, m->n_pool + n, sizeof *m->pool)) {
         fail_mem(m);
         return GSTATE_DEAD;
     }
@@ -292,7 +280,7 @@ gmatch *gmatch_new(const gram *g, hearth_error *err)
     gmatch *m = calloc(1, sizeof *m);
     if (!m) goto oom;
     m->g = g;
-    if (!grow((void **)&m->nodes, &m->cap_nodes, 1, sizeof *m->nodes) || !node_rehash(m, 1024) ||
+    if (!sample_grow((void **)&m->nodes, &m->cap_nodes, 1, sizeof *m->nodes) || !node_rehash(m, 1024) ||
         !state_rehash(m, 256))
         goto oom;
     m->nodes[0] = (snode){0, 0, 0, 0}; /* the empty stack */
@@ -359,7 +347,7 @@ static int32_t advance_cp(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t c
 static int32_t compute_step(gmatch *m, int32_t s, uint8_t b)
 {
     gstate st = m->states[s];
-    if (!grow((void **)&m->ids, &m->cap_ids, st.n, sizeof *m->ids)) { fail_mem(m); return GSTATE_DEAD; }
+    if (!sample_grow((void **)&m->ids, &m->cap_ids, st.n, sizeof *m->ids)) { fail_mem(m); return GSTATE_DEAD; }
     memcpy(m->ids, m->pool + st.off, st.n * sizeof *m->ids);
     uint32_t partial;
     uint8_t need, have;

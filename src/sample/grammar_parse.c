@@ -66,21 +66,9 @@ static void perr(parser *P, const char *at, const char *fmt, ...)
     hearth_fail(P->err, HEARTH_ERR_FORMAT, "grammar:%d:%d: %s", line, col, msg);
 }
 
-static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
-{
-    if (need <= *cap) return true;
-    uint32_t nc = *cap ? *cap : 8;
-    while (nc < need) nc *= 2;
-    void *q = realloc(*p, (size_t)nc * elem);
-    if (!q) return false;
-    *p = q;
-    *cap = nc;
-    return true;
-}
-
 static bool seq_push(parser *P, seqbuf *s, uint32_t type, uint32_t value)
 {
-    if (!grow((void **)&s->e, &s->cap, s->n + 1, sizeof *s->e)) {
+    if (!sample_grow((void **)&s->e, &s->cap, s->n + 1, sizeof *s->e)) {
         perr(P, P->p, "out of memory");
         return false;
     }
@@ -149,8 +137,8 @@ static bool add_set(parser *P, const grange *r, uint32_t n, uint32_t *out)
     uint32_t i = hash_ranges(r, n) & (P->set_hash_cap - 1);
     for (; P->set_hash[i]; i = (i + 1) & (P->set_hash_cap - 1))
         if (set_equal(g, P->set_hash[i] - 1, r, n)) { *out = P->set_hash[i] - 1; return true; }
-    if (!grow((void **)&g->ranges, &P->cap_ranges, g->n_ranges + n, sizeof *g->ranges)) goto oom;
-    if (!grow((void **)&g->sets, &P->cap_sets, g->n_sets + 1, sizeof *g->sets)) goto oom;
+    if (!sample_grow((void **)&g->ranges, &P->cap_ranges, g->n_ranges + n, sizeof *g->ranges)) goto oom;
+    if (!sample_grow((void **)&g->sets, &P->cap_sets, g->n_sets + 1, sizeof *g->sets)) goto oom;
     memcpy(g->ranges + g->n_ranges, r, n * sizeof *r);
     g->sets[g->n_sets] = (gcharset){g->n_ranges, n};
     g->n_ranges += n;
@@ -179,7 +167,7 @@ static int32_t rule_find(parser *P, const char *name, size_t len)
 
 static int32_t rule_add(parser *P, const char *name, size_t len)
 {
-    if (!grow((void **)&P->rules, &P->cap_rules, P->n_rules + 1, sizeof *P->rules)) goto oom;
+    if (!sample_grow((void **)&P->rules, &P->cap_rules, P->n_rules + 1, sizeof *P->rules)) goto oom;
     char *copy = malloc(len + 1);
     if (!copy) goto oom;
     memcpy(copy, name, len);
@@ -210,7 +198,7 @@ static int32_t synth_rule(parser *P, const char *base)
 static bool rule_add_alt(parser *P, int32_t r, seqbuf *seq)
 {
     prule *R = &P->rules[r];
-    if (!grow((void **)&R->alts, &R->cap_alts, R->n_alts + 1, sizeof *R->alts)) {
+    if (!sample_grow((void **)&R->alts, &R->cap_alts, R->n_alts + 1, sizeof *R->alts)) {
         free(seq->e);
         perr(P, P->p, "out of memory");
         return false;
@@ -322,7 +310,7 @@ static bool parse_class(parser *P, seqbuf *seq)
             if (!parse_char(P, &hi)) goto out;
             if (hi < lo) { perr(P, at, "range end U+%X is below its start U+%X", hi, lo); goto out; }
         }
-        if (!grow((void **)&r, &cap, n + 1, sizeof *r)) { perr(P, P->p, "out of memory"); goto out; }
+        if (!sample_grow((void **)&r, &cap, n + 1, sizeof *r)) { perr(P, P->p, "out of memory"); goto out; }
         r[n++] = (grange){lo, hi};
     }
     P->p++;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "hearth.h"
 
@@ -38,6 +39,19 @@ void sample_trie_free(sample_trie *t);
 static inline int32_t sample_vocab_len(const sample_vocab *v, int32_t t)
 {
     return (int32_t)(v->off[t + 1] - v->off[t]);
+}
+
+/* Grows *p (an array of elem-byte items with *cap slots) to hold need items, doubling. */
+static inline bool sample_grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap) return true;
+    uint32_t nc = *cap ? *cap : 8;
+    while (nc < need) nc *= 2;
+    void *q = realloc(*p, (size_t)nc * elem);
+    if (!q) return false;
+    *p = q;
+    *cap = nc;
+    return true;
 }
 
 /* A sampler over n_vocab logits with no model behind it (tests, tools). */
