@@ -175,6 +175,8 @@ typedef struct hearth_chat_options {
     int32_t enable_thinking;    /* -1: template default; 0: off (Qwen3 no-think); 1: on       */
     const char *tools_json;     /* JSON array of tool definitions (OpenAI shape), or NULL     */
     const char *template_text;  /* render this Jinja template instead of the model's, or NULL */
+    const char *vars_json;      /* JSON object of further template variables ("date_string",
+                                   "builtin_tools", ...); they cannot replace the ones above */
 } hearth_chat_options;
 
 HEARTH_API hearth_chat_options hearth_chat_default_options(void);

@@ -100,6 +100,11 @@ json_t *chat_variables(const json_t *messages, const chat_render_opts *o)
     json_object_set_new(v, "add_generation_prompt", json_boolean(o && o->add_generation_prompt));
     if (o && o->tools && !json_is_null(o->tools)) json_object_set_new(v, "tools", json_deep_copy(o->tools));
     if (o && o->enable_thinking >= 0) json_object_set_new(v, "enable_thinking", json_boolean(o->enable_thinking));
+    const char *key;
+    json_t *val;
+    if (o && json_is_object(o->extra))
+        json_object_foreach((json_t *)o->extra, key, val)
+            if (!json_object_get(v, key)) json_object_set(v, key, val);
     return v;
 }
 
@@ -111,6 +116,8 @@ hearth_status chat_render(const char *template_text, const json_t *messages,
     if (!template_text) return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "chat: no template");
     hearth_status st = chat_validate(messages, o ? o->tools : NULL, err);
     if (st) return st;
+    if (o && o->extra && !json_is_object(o->extra))
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "template variables: expected a JSON object");
     jinja_options jo;
     jinja_default_options(&jo);
     if (o) jo.now = o->now;

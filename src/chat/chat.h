@@ -27,6 +27,8 @@ typedef struct chat_render_opts {
     const char *eos_token;    /* NULL = "" */
     const json_t *tools;      /* JSON array, or NULL: not passed */
     int64_t now;              /* clock for strftime_now (0 = real time) */
+    const json_t *extra;      /* JSON object of further variables, or NULL (never replaces
+                                 messages/tools/add_generation_prompt/... above) */
 } chat_render_opts;
 
 /* The template a model without tokenizer.chat_template gets (ChatML, as llama.cpp and
@@ -38,7 +40,7 @@ extern const char CHAT_TEMPLATE_CHATML[];
 hearth_status chat_validate(const json_t *messages, const json_t *tools, hearth_error *err);
 
 /* The variables a template sees: messages, tools, add_generation_prompt, enable_thinking,
- * bos_token, eos_token. Returns a new reference. */
+ * bos_token, eos_token, then o->extra's. Returns a new reference. */
 json_t *chat_variables(const json_t *messages, const chat_render_opts *o);
 
 /* Validates, builds the variables and renders. *out is malloc'd (free() it). */

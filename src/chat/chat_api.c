@@ -77,14 +77,23 @@ hearth_status hearth_chat_render(const hearth_model *model, const char *messages
         }
         tools = tools_doc;
     }
+    json_t *extra = NULL;
+    if (o.vars_json && !(extra = json_loads(o.vars_json, 0, &je))) {
+        json_decref(tools_doc);
+        json_decref(doc);
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "template variables: invalid JSON at line %d, column %d: %s",
+                           je.line, je.column, je.text);
+    }
     chat_render_opts ro = {
         .add_generation_prompt = o.add_generation_prompt,
         .enable_thinking = o.enable_thinking < 0 ? -1 : o.enable_thinking != 0,
         .bos_token = special_token(model, "tokenizer.ggml.bos_token_id"),
         .eos_token = special_token(model, "tokenizer.ggml.eos_token_id"),
         .tools = tools,
+        .extra = extra,
     };
     hearth_status st = chat_render(tmpl, messages, &ro, out, NULL, err);
+    json_decref(extra);
     json_decref(tools_doc);
     json_decref(doc);
     return st;

@@ -27,6 +27,8 @@ static const char *template_help =
     "                           \"function\": {\"name\", \"description\", \"parameters\"}})\n"
     "  --no-think               pass enable_thinking=false (Qwen3: an empty <think> block)\n"
     "  --think                  pass enable_thinking=true\n"
+    "  --vars JSON              further template variables as a JSON object, e.g.\n"
+    "                           '{\"date_string\": \"26 Jul 2024\"}' (the ones above win)\n"
     "  --template-file FILE     render this Jinja template instead of a model's (then MODEL\n"
     "                           is optional; bos/eos tokens are empty)\n"
     "  --json                   print {\"prompt\": \"...\"} and a newline instead\n"
@@ -98,6 +100,9 @@ int cmd_template(int argc, char **argv)
             opt.enable_thinking = 1;
         } else if (!strcmp(a, "--json")) {
             json_out = true;
+        } else if (!strcmp(a, "--vars")) {
+            if (i + 1 >= argc) return cli_usage_error("template", "--vars needs a JSON object");
+            opt.vars_json = argv[++i];
         } else if (!strcmp(a, "--tools") || !strcmp(a, "--template-file")) {
             if (i + 1 >= argc) return cli_usage_error("template", "%s needs a file", a);
             if (a[2] == 't' && a[3] == 'o') tools_path = argv[++i];

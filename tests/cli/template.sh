@@ -74,6 +74,12 @@ printf '{%% for m in messages %%}[{{ m.content | upper }}]{%% endfor %%}\n' >"$T
 expect 0 "--template-file" "$H" template --template-file "$T/t.j2" "$T/m.json"
 [ "$(cat "$T/out")" = "[HI]" ] || fail "--template-file output '$(cat "$T/out")'"
 
+printf '{{ date_string }}/{{ messages | length }}' >"$T/d.j2"
+expect 0 "--vars" "$H" template --template-file "$T/d.j2" "$T/m.json" --vars '{"date_string": "26 Jul 2024"}'
+[ "$(cat "$T/out")" = "26 Jul 2024/1" ] || fail "--vars output '$(cat "$T/out")'"
+expect 1 "--vars not an object" "$H" template --template-file "$T/d.j2" "$T/m.json" --vars '[1]'
+one_error_line "--vars not an object"
+
 # --- errors: one line, exit 1 (2 for usage) --------------------------------------------------
 printf '[{"role":"user","content":"Hi"' >"$T/bad.json"
 expect 1 "bad json" "$HA" template "$FX/vocab/qwen3.gguf" "$T/bad.json"

@@ -436,6 +436,18 @@ static void test_public_api(void **state)
     assert_int_equal(hearth_chat_render(NULL, "[]", &o, &out, &err), HEARTH_ERR_FORMAT);
     assert_non_null(strstr(err.message, "tools: invalid JSON"));
     o.tools_json = NULL;
+    o.template_text = "{{ date_string }}|{{ messages | length }}|{{ add_generation_prompt }}";
+    o.vars_json = "{\"date_string\": \"26 Jul 2024\", \"messages\": [], \"add_generation_prompt\": true}";
+    assert_int_equal(hearth_chat_render(NULL, "[{\"role\":\"user\",\"content\":\"a\"}]", &o, &out, &err), HEARTH_OK);
+    assert_string_equal(out, "26 Jul 2024|1|False"); /* extra variables never replace the chat's */
+    free(out);
+    o.vars_json = "[1]";
+    assert_int_equal(hearth_chat_render(NULL, "[]", &o, &out, &err), HEARTH_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "template variables: expected a JSON object"));
+    o.vars_json = "{";
+    assert_int_equal(hearth_chat_render(NULL, "[]", &o, &out, &err), HEARTH_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "template variables: invalid JSON"));
+    o.vars_json = NULL;
     o.template_text = NULL;
     assert_int_equal(hearth_chat_render(NULL, "[]", &o, &out, &err), HEARTH_ERR_INVALID_ARG);
 
