@@ -177,7 +177,8 @@ static void add_bigram(const hearth_vocab *v, bpe_work *w, int32_t left, int32_t
     hearth_token merged;
     bool found = (l->id >= 0 && r->id >= 0) ? tok_pairmap_get(&v->merges, l->id, r->id, &rank, &merged)
                                             : slow_rank(v, w, l, r, &rank, &merged);
-    if (found && !tok_heap_push(&w->heap, (tok_bigram){.key = rank, .left = left, .aux = merged, .size = l->n + r->n}))
+    if (found && !tok_heap_push(&w->heap, (tok_bigram){.key = tok_bigram_key((uint32_t)rank, left), .aux = merged,
+                                                       .size = l->n + r->n}))
         w->oom = true;
 }
 
@@ -224,7 +225,8 @@ static void encode_word(const hearth_vocab *v, bpe_work *w, const uint32_t *cpts
     for (int32_t i = 1; i < ns; i++) add_bigram(v, w, i - 1, i);
     while (w->heap.n && !w->oom) {
         tok_bigram b = tok_heap_pop(&w->heap);
-        bpe_sym *l = &w->syms[b.left];
+        int32_t left = (int32_t)(uint32_t)b.key;
+        bpe_sym *l = &w->syms[left];
         if (!l->n || l->next < 0) continue;
         bpe_sym *r = &w->syms[l->next];
         if (!r->n || l->n + r->n != b.size) continue; /* outdated */
@@ -232,9 +234,9 @@ static void encode_word(const hearth_vocab *v, bpe_work *w, const uint32_t *cpts
         l->id = b.aux;
         r->n = 0;
         l->next = r->next;
-        if (r->next >= 0) w->syms[r->next].prev = b.left;
-        add_bigram(v, w, l->prev, b.left);
-        add_bigram(v, w, b.left, l->next);
+        if (r->next >= 0) w->syms[r->next].prev = left;
+        add_bigram(v, w, l->prev, left);
+        add_bigram(v, w, left, l->next);
     }
     for (int32_t i = 0; i != -1; i = w->syms[i].next) {
         const bpe_sym *s = &w->syms[i];

@@ -19,7 +19,8 @@ static bool try_add(const hearth_vocab *v, const char *text, const spm_sym *syms
     uint32_t size = syms[left].n + syms[right].n;
     hearth_token id = tok_find(v, text + syms[left].off, size);
     if (id < 0) return true;
-    return tok_heap_push(h, (tok_bigram){.key = -(double)v->score[id], .left = left, .aux = right, .size = size});
+    return tok_heap_push(h, (tok_bigram){.key = tok_bigram_key(tok_score_priority(v->score[id]), left), .aux = right,
+                                         .size = size});
 }
 
 void tok_spm_encode(const hearth_vocab *v, const char *text, size_t len, tok_buf *out)
@@ -42,13 +43,14 @@ void tok_spm_encode(const hearth_vocab *v, const char *text, size_t len, tok_buf
     for (int32_t i = 1; i < n && ok; i++) ok = try_add(v, text, syms, i - 1, i, &h);
     while (ok && h.n) {
         tok_bigram b = tok_heap_pop(&h);
-        spm_sym *l = &syms[b.left], *r = &syms[b.aux];
+        int32_t left = (int32_t)(uint32_t)b.key;
+        spm_sym *l = &syms[left], *r = &syms[b.aux];
         if (!l->n || !r->n || l->n + r->n != b.size) continue; /* outdated */
         l->n += r->n;
         r->n = 0;
         l->next = r->next;
-        if (r->next >= 0) syms[r->next].prev = b.left;
-        ok = try_add(v, text, syms, l->prev, b.left, &h) && try_add(v, text, syms, b.left, l->next, &h);
+        if (r->next >= 0) syms[r->next].prev = left;
+        ok = try_add(v, text, syms, l->prev, left, &h) && try_add(v, text, syms, left, l->next, &h);
     }
     if (!ok) out->oom = true;
     for (int32_t i = 0; ok && i != -1; i = syms[i].next) {

@@ -25,14 +25,27 @@ static inline void tok_push(tok_buf *b, hearth_token id)
 }
 
 /* ---- merge candidates: a binary min-heap on (key, left) -------------------------------- */
-/* SentencePiece keys are -score (best score first), BPE keys are merge ranks; ties go to the
- * leftmost pair, as in llama.cpp. */
+/* SentencePiece priorities come from scores (best first), BPE priorities are merge ranks;
+ * ties go to the leftmost pair, as in llama.cpp. */
 typedef struct tok_bigram {
-    double key;
-    int32_t left;
-    int32_t aux; /* SPM: the right symbol; BPE: the merged token id */
+    uint64_t key; /* priority << 32 | left: one compare orders by priority, then leftmost */
+    int32_t aux;  /* SPM: the right symbol; BPE: the merged token id */
     uint32_t size;
 } tok_bigram;
+
+/* Priority of a SentencePiece merge: higher scores first (-0 == +0, as float compares). */
+static inline uint32_t tok_score_priority(float score)
+{
+    uint32_t u;
+    if (score == 0.0f) score = 0.0f;
+    memcpy(&u, &score, sizeof u);
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u); /* order-preserving as unsigned */
+    return ~u;
+}
+static inline uint64_t tok_bigram_key(uint32_t priority, int32_t left)
+{
+    return ((uint64_t)priority << 32) | (uint32_t)left;
+}
 
 typedef struct tok_heap {
     tok_bigram *v;
@@ -45,10 +58,16 @@ tok_bigram tok_heap_pop(tok_heap *h);          /* h->n must be > 0 */
 /* ---- hashing ----------------------------------------------------------------------------- */
 uint64_t tok_hash(const void *p, size_t n);
 
-/* Token text -> id. Open addressing; slots hold id + 1 (0 = empty), texts live in the vocab. */
+/* Token text -> id. Open addressing; texts live in the vocab. One slot is one cache line's
+ * eighth: the id and a tag (hash bits + text length) that rejects almost every mismatch
+ * without touching the text. */
+typedef struct tok_slot {
+    uint32_t id1; /* id + 1; 0 = empty */
+    uint32_t tag;
+} tok_slot;
+
 typedef struct tok_strmap {
-    uint32_t *slots;
-    uint32_t *tags; /* high bits of the hash, to skip most memcmps */
+    tok_slot *slots;
     size_t mask;
 } tok_strmap;
 

@@ -22,10 +22,7 @@ bool tok_buf_grow(tok_buf *b, size_t need)
     return true;
 }
 
-static inline bool before(const tok_bigram *a, const tok_bigram *b)
-{
-    return a->key < b->key || (a->key == b->key && a->left < b->left);
-}
+static inline bool before(const tok_bigram *a, const tok_bigram *b) { return a->key < b->key; }
 
 bool tok_heap_push(tok_heap *h, tok_bigram x)
 {
@@ -95,12 +92,15 @@ static size_t pow2_at_least(size_t n)
     return c;
 }
 
+/* Hash bits above the slot index, with the low 13 bits replaced by the text length (token
+ * texts are at most 4096 bytes): equal tags mean equal lengths. */
+static inline uint32_t slot_tag(uint64_t h, size_t len) { return ((uint32_t)(h >> 32) & ~0x1FFFu) | ((uint32_t)len & 0x1FFFu); }
+
 hearth_status tok_strmap_build(hearth_vocab *v, hearth_error *err)
 {
     size_t cap = pow2_at_least((size_t)v->n_tokens * 2);
     v->map.slots = calloc(cap, sizeof *v->map.slots);
-    v->map.tags = calloc(cap, sizeof *v->map.tags);
-    if (!v->map.slots || !v->map.tags)
+    if (!v->map.slots)
         return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory for the token index");
     v->map.mask = cap - 1;
     for (int32_t id = 0; id < v->n_tokens; id++) {
@@ -108,31 +108,28 @@ hearth_status tok_strmap_build(hearth_vocab *v, hearth_error *err)
         size_t len = v->text_len[id];
         uint64_t h = tok_hash(s, len);
         size_t i = (size_t)h & v->map.mask;
-        uint32_t tag = (uint32_t)(h >> 32);
-        while (v->map.slots[i]) {
-            uint32_t o = v->map.slots[i] - 1;
-            if (v->map.tags[i] == tag && v->text_len[o] == len && !memcmp(tok_text(v, (int32_t)o), s, len))
+        uint32_t tag = slot_tag(h, len);
+        while (v->map.slots[i].id1) {
+            uint32_t o = v->map.slots[i].id1 - 1;
+            if (v->map.slots[i].tag == tag && v->text_len[o] == len && !memcmp(tok_text(v, (int32_t)o), s, len))
                 return hearth_fail(err, HEARTH_ERR_FORMAT,
                                    "tokenizer.ggml.tokens[%d]: text duplicates token %u ('%.40s')",
                                    id, o, s);
             i = (i + 1) & v->map.mask;
         }
-        v->map.slots[i] = (uint32_t)id + 1;
-        v->map.tags[i] = tag;
+        v->map.slots[i] = (tok_slot){(uint32_t)id + 1, tag};
     }
     return HEARTH_OK;
 }
 
 hearth_token tok_find(const hearth_vocab *v, const char *s, size_t len)
 {
+    if (len > (size_t)v->max_token_len) return HEARTH_TOKEN_NULL; /* also keeps tags unambiguous */
     uint64_t h = tok_hash(s, len);
     size_t i = (size_t)h & v->map.mask;
-    uint32_t tag = (uint32_t)(h >> 32);
-    for (uint32_t slot; (slot = v->map.slots[i]); i = (i + 1) & v->map.mask) {
-        uint32_t o = slot - 1;
-        if (v->map.tags[i] == tag && v->text_len[o] == len && !memcmp(tok_text(v, (int32_t)o), s, len))
-            return (hearth_token)o;
-    }
+    uint32_t tag = slot_tag(h, len);
+    for (const tok_slot *sl; (sl = &v->map.slots[i])->id1; i = (i + 1) & v->map.mask)
+        if (sl->tag == tag && !memcmp(tok_text(v, (int32_t)(sl->id1 - 1)), s, len)) return (hearth_token)(sl->id1 - 1);
     return HEARTH_TOKEN_NULL;
 }
 

@@ -437,7 +437,6 @@ void hearth_vocab_free(hearth_vocab *v)
     free(v->score);
     free(v->attr);
     free(v->map.slots);
-    free(v->map.tags);
     free(v->piece_arena);
     free(v->piece_off);
     free(v->piece_len);
