@@ -39,6 +39,7 @@ typedef struct piece {
     int32_t tokens;
     int32_t section;     /* index into the section table */
     bool para_start;
+    bool heading;        /* a markdown heading line */
 } piece;
 
 typedef struct section {
@@ -76,7 +77,7 @@ static void add_piece(chunker *c, size_t start, size_t end, int32_t line, int32_
         c->pieces = np;
         c->cap_pieces = cap;
     }
-    c->pieces[c->n_pieces++] = (piece){start, end, line, tokens, (int32_t)c->n_sections - 1, para};
+    c->pieces[c->n_pieces++] = (piece){start, end, line, tokens, (int32_t)c->n_sections - 1, para, false};
 }
 
 static void add_section(chunker *c, const char *heading, int32_t page)
@@ -204,6 +205,7 @@ static void split_pieces(chunker *c)
             size_t pe = e;
             while (pe > i && isspace((unsigned char)s[pe - 1])) pe--;
             add_line(c, i, pe, line, limit, para, 0);
+            if (level && c->n_pieces) c->pieces[c->n_pieces - 1].heading = true;
             para = false;
         }
         if (e < len && s[e] == '\f') {
@@ -270,6 +272,12 @@ hearth_status rag_chunk_text(const rag_text *t, const rag_chunk_params *p, rag_c
                 break;
             }
             chunks = nc;
+        }
+        /* a section that is only its heading line ("## A" right before "### B") is no chunk:
+         * its title lives on in the heading path of the chunks below it */
+        if (end == i + 1 && c.pieces[i].heading && end < c.n_pieces) {
+            i = end;
+            continue;
         }
         memset(&chunks[n], 0, sizeof chunks[n]);
         if (!emit(&c, i, end, &chunks[n++])) {

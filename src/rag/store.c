@@ -673,9 +673,20 @@ hearth_status rag_store_verify(rag_store *s, hearth_error *err)
     if (rc != SQLITE_ROW) return db_fail(s, err, "integrity check");
     if (strcmp(first, "ok") != 0)
         return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: integrity check failed: %s", s->path, first);
-    /* 2. the full-text index agrees with the chunks it indexes */
+    /* 2. the full-text index is consistent and indexes exactly the chunks (this SQLite's
+     * integrity-check does not compare an external-content index with its table, so the
+     * indexed rowids, one docsize row each, are compared with the chunk ids) */
     if (sqlite3_exec(s->db, "INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(s, err, "full-text index check");
+    int64_t stray;
+    hearth_status fst = count_rows(s,
+                                   "SELECT (SELECT count(*) FROM chunks_fts_docsize WHERE id NOT IN (SELECT id FROM chunks))"
+                                   " + (SELECT count(*) FROM chunks WHERE id NOT IN (SELECT id FROM chunks_fts_docsize))",
+                                   &stray, err);
+    if (fst != HEARTH_OK) return fst;
+    if (stray)
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: the full-text index and the chunks differ in %lld row(s)", s->path,
+                           (long long)stray);
     /* 3. only whole documents: every document has exactly the chunks it was written with, and
      * (in a store with a model) every chunk its vector */
     int64_t torn, dim = 0, unembedded;

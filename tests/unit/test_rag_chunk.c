@@ -12,7 +12,7 @@ static rag_text mktext(const char *s, rag_kind kind)
 static void test_markdown_headings(void **state)
 {
     (void)state;
-    const char *md = "# Handbook\n\nWelcome to Acme.\n\n## Leave\n\nYou get 25 days.\n\n"
+    const char *md = "# Handbook\n\nWelcome to Acme.\n\n## Leave\n\nYou get 25 days.\n\n## Empty\n\n"
                      "### Parental leave\n\nSixteen weeks paid.\n\n```\n# not a heading\n```\n\n## Expenses\n\nFile receipts.\n";
     rag_text t = mktext(md, RAG_KIND_MARKDOWN);
     rag_chunk_params p = rag_chunk_default_params();
@@ -23,11 +23,12 @@ static void test_markdown_headings(void **state)
     assert_int_equal(n, 4); /* one chunk per section: a chunk never spans two headings */
     assert_string_equal(c[0].heading, "Handbook");
     assert_string_equal(c[1].heading, "Handbook > Leave");
-    assert_string_equal(c[2].heading, "Handbook > Leave > Parental leave");
     assert_string_equal(c[3].heading, "Handbook > Expenses");
     assert_non_null(strstr(c[2].text, "# not a heading")); /* fenced code is not structure */
     assert_int_equal(c[1].line_start, 5);
     assert_int_equal(c[1].line_end, 7);
+    /* "## Empty" has nothing under it but its subsection: no chunk of its own */
+    assert_string_equal(c[2].heading, "Handbook > Empty > Parental leave");
     for (size_t i = 0; i < n; i++) {
         /* the byte range points at exactly the chunk's text */
         assert_int_equal(c[i].byte_end - c[i].byte_start, strlen(c[i].text));

@@ -147,6 +147,35 @@ static void test_document_is_atomic(void **state)
     close_temp(s, dir);
 }
 
+/* The checker behind `rag status --check` and the crash test must be able to fail. */
+static void test_verify_catches_damage(void **state)
+{
+    (void)state;
+    char *dir, path[4200];
+    rag_store *s = open_temp(&dir, path, sizeof path);
+    hearth_error err = {0};
+    rag_embedder e = rt_embedder("bow");
+    assert_int_equal(rag_store_check_model(s, &e, true, &err), HEARTH_OK);
+    rag_chunk c[2] = {mk("alpha bravo", ""), mk("charlie delta", "")};
+    float v[2 * RT_DIM] = {0};
+    rag_doc_info d = {.path = "/doc", .hash = "1111111111111111", .mtime = 1, .size = 10};
+    assert_int_equal(rag_store_put_document(s, &d, c, 2, v, RT_DIM, &err), HEARTH_OK);
+    assert_int_equal(rag_store_verify(s, &err), HEARTH_OK);
+    sqlite3 *db = rag_store_db(s);
+    /* a vector missing */
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM embeddings WHERE chunk_id = (SELECT max(id) FROM chunks)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(rag_store_verify(s, &err), HEARTH_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "no embedding"));
+    /* a chunk missing: the document is no longer whole */
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM chunks WHERE id = (SELECT max(id) FROM chunks)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(rag_store_verify(s, &err), HEARTH_ERR_FORMAT);
+    assert_non_null(strstr(err.message, "do not hold the chunks"));
+    /* the full-text index out of step with the chunks (written behind the triggers' back) */
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER chunks_ad; DELETE FROM chunks; DELETE FROM documents", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(rag_store_verify(s, &err), HEARTH_OK);
+    close_temp(s, dir);
+}
+
 static void test_model_identity(void **state)
 {
     (void)state;
@@ -240,6 +269,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_replace_delete), cmocka_unit_test(test_document_is_atomic),
+        cmocka_unit_test(test_verify_catches_damage),
         cmocka_unit_test(test_model_identity), cmocka_unit_test(test_hostile_store_files),
         cmocka_unit_test(test_resolve),
     };
