@@ -110,7 +110,9 @@ typedef struct hearth_matmul_scratch {
 } hearth_matmul_scratch;
 void hearth_matmul_scratch_free(hearth_matmul_scratch *s);
 
-/* Y[t][r] = sum_c W[r][c] * X[t][c] for t < n_tok, r < W->rows.
+/* Y[t][r] = sum_c W[r][c] * X[t][c] for t < n_tok, r < W->rows. W must have a supported type
+ * and whole blocks per row (the model loader checks); otherwise, or if scratch cannot grow,
+ * Y is zeroed and a warning logged (no status: a matmul has no other way to fail).
  * X is n_tok x W->cols floats (row stride W->cols), Y is n_tok x W->rows (row stride W->rows).
  * n_tok == 1 is the decode mat-vec; larger n_tok is batched prefill (tiled GEMM). */
 void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_matrix *W,

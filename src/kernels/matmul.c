@@ -114,10 +114,19 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
 {
     if (n_tok <= 0 || W->rows <= 0) return;
     int nth = hearth_threadpool_size(tp);
-    hearth_type vt = k->vec_dot_type[W->type];
+    bool ok = (int)W->type >= 0 && W->type < HEARTH_TYPE_COUNT && k->vec_dot[W->type];
+    hearth_type vt = ok ? k->vec_dot_type[W->type] : HEARTH_TYPE_F32;
     matmul_job j = {.k = k, .W = W, .X = X, .Y = Y, .n_tok = n_tok};
-    j.w_stride = hearth_row_size(W->type, W->cols);
+    j.w_stride = ok ? hearth_row_size(W->type, W->cols) : 0;
     j.a_stride = hearth_row_size(vt, W->cols);
+    if (j.w_stride == 0 || j.a_stride == 0) {
+        /* the loader validates shapes and types first; this only keeps a caller's mistake
+         * from reading out of bounds */
+        hearth_warn("matmul: cannot multiply a %s matrix of %lld columns", hearth_type_name(W->type),
+                    (long long)W->cols);
+        for (int64_t i = 0; i < n_tok * W->rows; i++) Y[i] = 0.0f;
+        return;
+    }
 
     bool use_gemm = k->gemm[W->type] && n_tok >= GEMM_MIN_TOKS;
     if (use_gemm && k->gemm_aux[W->type]) j.aux_stride = k->gemm_aux_size[W->type](W->cols);
@@ -125,7 +134,7 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
     size_t need = a_bytes + j.aux_stride * (size_t)n_tok;
     if (scratch->cap < need) {
         void *nb = realloc(scratch->buf, need);
-        if (!nb) { /* out of memory: the one failure a matmul can have; leave Y zeroed */
+        if (!nb) { /* out of memory: leave Y zeroed */
             hearth_warn("matmul: cannot allocate %zu bytes of activation scratch", need);
             for (int64_t i = 0; i < n_tok * W->rows; i++) Y[i] = 0.0f;
             return;

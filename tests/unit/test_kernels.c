@@ -278,6 +278,18 @@ static void test_matmul(void **state)
                     check_matmul(levels[l], tp, weight_types[ti], 20, 1280, 9);
         hearth_threadpool_free(tp);
     }
+    /* a caller's mistake (an unsupported type, or rows that are not whole blocks) zeroes Y
+     * instead of reading out of bounds */
+    float x[64] = {1}, y[2] = {5, 5};
+    uint8_t w[256] = {0};
+    hearth_matrix bad_type = {HEARTH_TYPE_IQ2_XXS, 1, 64, w}, bad_cols = {HEARTH_TYPE_Q8_0, 2, 20, w};
+    hearth_matmul_scratch sc = {0};
+    hearth_matmul(NULL, levels[0], &bad_type, x, 1, y, &sc);
+    assert_true(y[0] == 0.0f);
+    y[0] = y[1] = 5;
+    hearth_matmul(NULL, levels[0], &bad_cols, x, 1, y, &sc);
+    assert_true(y[0] == 0.0f && y[1] == 0.0f);
+    hearth_matmul_scratch_free(&sc);
 }
 
 typedef struct count_job {
