@@ -104,7 +104,7 @@ static void enter(parser *p, const jtok *t)
 }
 
 static jnode *parse_expr(parser *p);
-static jnode *parse_or(parser *p);
+static jnode *parse_logic(parser *p, bool is_or);
 static jnode *parse_unary(parser *p, bool with_filter);
 
 /* Call arguments after '(' up to ')': positional into n->args, keyword into kwnames/kwvals. */
@@ -438,27 +438,15 @@ static jnode *parse_not(parser *p)
     return parse_compare(p);
 }
 
-static jnode *parse_and(parser *p)
+/* `a or b` binds looser than `a and b`, which binds looser than `not a`. */
+static jnode *parse_logic(parser *p, bool is_or)
 {
-    jnode *n = parse_not(p);
-    while (is_name(peek(p), "and")) {
+    jnode *n = is_or ? parse_logic(p, false) : parse_not(p);
+    while (is_name(peek(p), is_or ? "or" : "and")) {
         const jtok *t = next(p);
-        jnode *m = node(p, E_AND, t);
+        jnode *m = node(p, is_or ? E_OR : E_AND, t);
         m->a = n;
-        m->b = parse_not(p);
-        n = m;
-    }
-    return n;
-}
-
-static jnode *parse_or(parser *p)
-{
-    jnode *n = parse_and(p);
-    while (is_name(peek(p), "or")) {
-        const jtok *t = next(p);
-        jnode *m = node(p, E_OR, t);
-        m->a = n;
-        m->b = parse_and(p);
+        m->b = is_or ? parse_logic(p, false) : parse_not(p);
         n = m;
     }
     return n;
@@ -468,11 +456,11 @@ static jnode *parse_expr(parser *p)
 {
     const jtok *t = peek(p);
     enter(p, t);
-    jnode *n = parse_or(p);
+    jnode *n = parse_logic(p, true);
     while (is_name(peek(p), "if")) {
         const jtok *it = next(p);
         jnode *c = node(p, E_COND, it);
-        c->a = parse_or(p); /* condition */
+        c->a = parse_logic(p, true); /* condition */
         c->b = n;           /* value when true */
         if (is_name(peek(p), "else")) {
             next(p);
@@ -566,10 +554,10 @@ static jnode *parse_stmt(parser *p, const jtok *open)
         parse_targets(p, n);
         if (!is_name(peek(p), "in")) perr(p, peek(p), "expected 'in' in for loop, found %s", tok_desc(peek(p)));
         next(p);
-        n->a = parse_or(p);
+        n->a = parse_logic(p, true);
         if (is_name(peek(p), "if")) {
             next(p);
-            n->b = parse_or(p);
+            n->b = parse_logic(p, true);
         }
         if (is_name(peek(p), "recursive")) perr(p, peek(p), "unsupported feature: recursive loops%s", NULL);
         expect_end(p);
