@@ -168,6 +168,59 @@ static void test_template_corpus(void **state)
     json_decref(convs);
 }
 
+/* Conversations of the wrong shapes (content of every JSON type, odd roles, tool calls that
+ * are not what templates expect) through every real template: output or a clean error. */
+static void test_hostile_conversations(void **state)
+{
+    (void)state;
+    static const char *const values[] = {"\"text\"", "null", "7", "2.5", "true", "[]", "{}",
+                                         "[{\"type\":\"text\",\"text\":\"x\"}]", "\"\"", "[1,[2]]",
+                                         "{\"content\":\"deep\"}", "\"</think>tail\""};
+    static const char *const roles[] = {"system", "user", "assistant", "tool"};
+    const char *tmpls[4];
+    json_t *roots[3];
+    size_t nt = 0;
+    for (size_t v = 0; v < 3; v++) {
+        roots[v] = load_fixture(VOCABS[v]);
+        tmpls[nt++] = json_string_value(json_object_get(roots[v], "template"));
+    }
+    tmpls[nt++] = CHAT_TEMPLATE_CHATML;
+    uint32_t seed = 99;
+    int ok = 0, errors = 0;
+    for (int iter = 0; iter < 300; iter++) {
+        json_t *msgs = json_array();
+        int n = (int)((seed = seed * 1664525u + 1013904223u) >> 16) % 6;
+        for (int k = 0; k < n; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            json_t *m = json_object();
+            json_object_set_new(m, "role", json_string(roles[(seed >> 8) % 4]));
+            json_object_set_new(m, "content", json_loads(values[(seed >> 16) % 12], JSON_DECODE_ANY, NULL));
+            if ((seed >> 24) % 4 == 0)
+                json_object_set_new(m, "tool_calls", json_loads("[{\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]", 0, NULL));
+            if ((seed >> 26) % 3 == 0)
+                json_object_set_new(m, "reasoning_content", json_loads(values[(seed >> 4) % 12], JSON_DECODE_ANY, NULL));
+            json_array_append_new(msgs, m);
+        }
+        for (size_t t = 0; t < nt; t++) {
+            chat_render_opts o = {.add_generation_prompt = iter & 1, .enable_thinking = iter % 3 - 1};
+            char *out = NULL;
+            hearth_error err = {0};
+            if (chat_render(tmpls[t], msgs, &o, &out, NULL, &err) == HEARTH_OK) {
+                assert_non_null(out);
+                ok++;
+            } else {
+                assert_null(out);
+                assert_true(err.message[0] != 0);
+                errors++;
+            }
+            free(out);
+        }
+        json_decref(msgs);
+    }
+    assert_true(ok > 0 && errors > 0);
+    for (size_t v = 0; v < 3; v++) json_decref(roots[v]);
+}
+
 static void test_chatml_fallback(void **state)
 {
     (void)state;
@@ -468,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_reference_cases),
         cmocka_unit_test(test_vocab_gguf_templates),
         cmocka_unit_test(test_template_corpus),
+        cmocka_unit_test(test_hostile_conversations),
         cmocka_unit_test(test_chatml_fallback),
         cmocka_unit_test(test_null_content),
         cmocka_unit_test(test_message_validation),
