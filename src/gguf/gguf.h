@@ -6,7 +6,17 @@
  * string lengths, general.alignment, every tensor info (name, dims, type, offset), and that
  * every tensor's bytes lie inside the file, aligned, without overlap or duplicate names.
  * Arithmetic on sizes read from the file is overflow-checked. Any problem gives
- * HEARTH_ERR_FORMAT with one line "PATH: FIELD: what was expected, what was found".
+ * HEARTH_ERR_FORMAT with one line "PATH: FIELD: what was expected, what was found"
+ * (HEARTH_ERR_UNSUPPORTED for GGUFv1 and big-endian files, HEARTH_ERR_IO when the file
+ * cannot be opened or mapped).
+ *
+ * Rules beyond ggml's own reader, chosen strict: keys and tensor names must be non-empty
+ * and NUL-free (keys at most 65535 bytes, tensor names at most 63 like ggml); a bool byte
+ * must be 0 or 1; n_dims must be 1..4; nested arrays (which ggml refuses) are read up to 8
+ * levels deep; expanded metadata may take at most 1 GiB. Like ggml: a dimension of 0 is
+ * allowed (an empty tensor), ne[0] must be a multiple of the type's block size, unknown
+ * or removed type ids are refused. Tensor data may be in any order, but aligned, inside the
+ * file and not overlapping (ggml additionally requires the exact order it writes).
  *
  * Metadata (keys, strings, arrays) is copied into memory owned by the hearth_gguf, strings
  * NUL-terminated, scalar arrays aligned; tensor data stays in the mapping (never copied).
