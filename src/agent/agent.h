@@ -189,6 +189,8 @@ json_t *agent_tools_call(agent_tools *t, const char *name, json_t *args);
 /* Tool descriptions (name + description + input schema) for the planner prompt. */
 json_t *agent_tools_describe(agent_tools *t);
 bool agent_tools_allowed(const agent_tools *t, const char *name);
+/* calc, time.now, fs.list, fs.read, rag.search, rag.read, shell. */
+bool agent_tool_is_builtin(const char *name);
 
 /* Individual built-ins (also used by tests). */
 hearth_status agent_calc(const char *expr, char *out, size_t out_size, hearth_error *err);

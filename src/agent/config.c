@@ -75,6 +75,26 @@ static hearth_status check_classes(ydoc *y, yaml_node_t *esc, const char *key, c
     return HEARTH_OK;
 }
 
+/* A misspelled tool name would silently never be allowed: every entry must name a built-in,
+ * a configured MCP server's tool (SERVER.TOOL), or be a wildcard ("SERVER.*"). */
+static hearth_status check_tools(ydoc *y, yaml_node_t *root, const agent_config *c)
+{
+    for (size_t i = 0; i < c->tools.n; i++) {
+        const char *t = c->tools.items[i];
+        bool ok = agent_tool_is_builtin(t) || t[strlen(t) - 1] == '*';
+        for (size_t k = 0; !ok && k < c->n_mcp; k++) {
+            size_t n = strlen(c->mcp[k].name);
+            ok = !strncmp(t, c->mcp[k].name, n) && t[n] == '.' && t[n + 1];
+        }
+        if (!ok)
+            return hearth_fail(y->err, HEARTH_ERR_FORMAT,
+                               "%s:%d: tools: unknown tool '%s' (built-ins: calc, time.now, fs.list, fs.read, "
+                               "rag.search, rag.read, shell; MCP tools are SERVER.TOOL)",
+                               y->name, ydoc_line(ydoc_get(y, root, "tools")), t);
+    }
+    return HEARTH_OK;
+}
+
 static hearth_status parse_sections(ydoc *y, yaml_node_t *root, agent_config *c)
 {
     static const char *const top[] = {"name", "models", "stores", "tools", "fs", "shell", "mcp",
@@ -109,6 +129,9 @@ static hearth_status parse_sections(ydoc *y, yaml_node_t *root, agent_config *c)
          (st = ydoc_int(y, n, "memory_mb", 8, 1 << 20, &c->shell_memory_mb))))
         return st;
     if ((n = ydoc_get(y, root, "mcp")) && (st = parse_mcp(y, n, c))) return st;
+    for (size_t i = 0; i < c->tools.n; i++)
+        if (!c->tools.items[i][0]) return hearth_fail(y->err, HEARTH_ERR_FORMAT, "%s: tools: empty tool name", y->name);
+    if ((st = check_tools(y, root, c))) return st;
     if ((n = ydoc_get(y, root, "confidence")) &&
         ((st = ydoc_check_keys(y, n, "confidence", conf)) ||
          (st = ydoc_num(y, n, "threshold", 0, 1, &c->threshold)) ||

@@ -44,6 +44,13 @@ static const builtin BUILTINS[] = {
      "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\"}},\"required\":[\"command\"]}"},
 };
 
+bool agent_tool_is_builtin(const char *name)
+{
+    for (size_t i = 0; i < HEARTH_ARRAY_LEN(BUILTINS); i++)
+        if (!strcmp(BUILTINS[i].name, name)) return true;
+    return false;
+}
+
 static json_t *tool_error(const char *fmt, const char *a)
 {
     char msg[1200];

@@ -91,12 +91,18 @@ yaml_node_t *ydoc_get(ydoc *y, yaml_node_t *m, const char *key)
     return NULL;
 }
 
+/* The scalar under key: *n NULL (and success) when the key is absent. */
+static hearth_status scalar_at(ydoc *y, yaml_node_t *m, const char *key, yaml_node_t **n)
+{
+    *n = ydoc_get(y, m, key);
+    return *n ? ydoc_expect(y, *n, YAML_SCALAR_NODE, key) : HEARTH_OK;
+}
+
 hearth_status ydoc_str(ydoc *y, yaml_node_t *m, const char *key, char **out)
 {
-    yaml_node_t *n = ydoc_get(y, m, key);
-    if (!n) return HEARTH_OK;
-    hearth_status st = ydoc_expect(y, n, YAML_SCALAR_NODE, key);
-    if (st) return st;
+    yaml_node_t *n;
+    hearth_status st = scalar_at(y, m, key, &n);
+    if (st || !n) return st;
     char *s = strdup(ydoc_scalar(n));
     if (!s) return hearth_fail(y->err, HEARTH_ERR_NOMEM, "out of memory");
     free(*out);
@@ -106,10 +112,9 @@ hearth_status ydoc_str(ydoc *y, yaml_node_t *m, const char *key, char **out)
 
 hearth_status ydoc_num(ydoc *y, yaml_node_t *m, const char *key, double min, double max, double *out)
 {
-    yaml_node_t *n = ydoc_get(y, m, key);
-    if (!n) return HEARTH_OK;
-    hearth_status st = ydoc_expect(y, n, YAML_SCALAR_NODE, key);
-    if (st) return st;
+    yaml_node_t *n;
+    hearth_status st = scalar_at(y, m, key, &n);
+    if (st || !n) return st;
     const char *s = ydoc_scalar(n);
     char *end;
     errno = 0;
@@ -123,10 +128,9 @@ hearth_status ydoc_num(ydoc *y, yaml_node_t *m, const char *key, double min, dou
 
 hearth_status ydoc_int(ydoc *y, yaml_node_t *m, const char *key, long min, long max, long *out)
 {
-    yaml_node_t *n = ydoc_get(y, m, key);
-    if (!n) return HEARTH_OK;
-    hearth_status st = ydoc_expect(y, n, YAML_SCALAR_NODE, key);
-    if (st) return st;
+    yaml_node_t *n;
+    hearth_status st = scalar_at(y, m, key, &n);
+    if (st || !n) return st;
     const char *s = ydoc_scalar(n);
     char *end;
     errno = 0;
@@ -140,10 +144,9 @@ hearth_status ydoc_int(ydoc *y, yaml_node_t *m, const char *key, long min, long 
 
 hearth_status ydoc_bool(ydoc *y, yaml_node_t *m, const char *key, bool *out)
 {
-    yaml_node_t *n = ydoc_get(y, m, key);
-    if (!n) return HEARTH_OK;
-    hearth_status st = ydoc_expect(y, n, YAML_SCALAR_NODE, key);
-    if (st) return st;
+    yaml_node_t *n;
+    hearth_status st = scalar_at(y, m, key, &n);
+    if (st || !n) return st;
     const char *s = ydoc_scalar(n);
     if (!strcmp(s, "true") || !strcmp(s, "yes")) *out = true;
     else if (!strcmp(s, "false") || !strcmp(s, "no")) *out = false;

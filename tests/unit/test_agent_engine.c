@@ -15,12 +15,15 @@ static void test_engine_plans_always_parse(void **state)
         skip();
     }
     scn_mkdir();
+    char *model = realpath(fixture_path(MODEL), NULL); /* agent.yaml paths are relative to the file */
+    assert_non_null(model);
     char yaml[2048];
     snprintf(yaml, sizeof yaml,
              "name: engine\nmodels: {planner: %s}\ntools: [calc, time.now]\n"
              "confidence: {samples: 1, max_samples: 2}\nlimits: {max_steps: 2, max_tokens: 160}\n"
              "audit: {path: audit.jsonl, state: runs.db}\n",
-             fixture_path(MODEL));
+             model);
+    free(model);
     agent_config *c = scn_config(yaml);
     agent_backend b;
     hearth_error err = {0};
