@@ -413,6 +413,95 @@ static void test_malformed(void **state)
     }
 }
 
+/* A vocabulary from explicit parts: tokens (with lengths, NUL bytes allowed), their types and
+ * merges (NULL: none). Returns it loaded, or NULL with err set. */
+static hearth_vocab *custom_vocab(const char *model, const char *pre, const char *const *toks, const size_t *lens,
+                                  const int32_t *types, int n, const char *const *merges, int n_merges,
+                                  hearth_error *err)
+{
+    blob b = {0};
+    blob_header(&b, 3, 0, (uint64_t)(3 + (pre != NULL) + (merges != NULL)));
+    put_key(&b, "tokenizer.ggml.model", 8), blob_str(&b, model);
+    if (pre) put_key(&b, "tokenizer.ggml.pre", 8), blob_str(&b, pre);
+    put_key(&b, "tokenizer.ggml.tokens", 9);
+    blob_u32(&b, 8);
+    blob_u64(&b, (uint64_t)n);
+    for (int i = 0; i < n; i++) blob_u64(&b, lens[i]), blob_put(&b, toks[i], lens[i]);
+    put_key(&b, "tokenizer.ggml.token_type", 9);
+    blob_u32(&b, 5);
+    blob_u64(&b, (uint64_t)n);
+    for (int i = 0; i < n; i++) blob_u32(&b, (uint32_t)types[i]);
+    if (merges) {
+        put_key(&b, "tokenizer.ggml.merges", 9);
+        blob_u32(&b, 8);
+        blob_u64(&b, (uint64_t)n_merges);
+        for (int i = 0; i < n_merges; i++) blob_str(&b, merges[i]);
+    }
+    put_key(&b, "tokenizer.ggml.add_bos_token", 7), blob_u8(&b, 0);
+    hearth_gguf *g = NULL;
+    hearth_vocab *v = NULL;
+    if (!hearth_gguf_parse(b.p, b.len, "hostile.gguf", &g, err)) hearth_vocab_load(g, &v, err);
+    hearth_gguf_close(g);
+    blob_free(&b);
+    return v;
+}
+
+static void tokenize_everything(const hearth_vocab *v)
+{
+    char text[256], out[1 << 14];
+    for (int iter = 0; iter < 200; iter++) {
+        size_t len = next_rand() % sizeof text;
+        for (size_t i = 0; i < len; i++) text[i] = "ab cd\0q<>|\xe2\x96\x81\xff"[next_rand() % 14];
+        for (int mode = 0; mode < 4; mode++) {
+            hearth_token *ids;
+            size_t n;
+            hearth_error err = {0};
+            assert_int_equal(hearth_vocab_tokenize(v, text, len, mode & 1, mode & 2, &ids, &n, &err), HEARTH_OK);
+            for (size_t k = 0; k < n; k++) assert_true(ids[k] >= 0 && ids[k] < v->n_tokens);
+            assert_true(hearth_vocab_detokenize(v, ids, n, out, sizeof out, mode & 1, mode & 2) <= sizeof out);
+            free(ids);
+        }
+    }
+}
+
+/* Odd but loadable vocabularies: NUL bytes inside tokens, an empty token, a 4096-byte control
+ * token, a byte token with a malformed name, merges whose sides are not tokens. */
+static void test_hostile_vocabs(void **state)
+{
+    (void)state;
+    static char longest[4096];
+    memset(longest, 'a', sizeof longest);
+    const char *const toks[] = {"<unk>", "<s>", "</s>", "a\0b", "", longest, "<0xZZ>", "\xe2\x96\x81" "a", "ab", "a", "b"};
+    const size_t lens[] = {5, 3, 4, 3, 0, 4096, 6, 4, 2, 1, 1};
+    const int32_t types[] = {2, 3, 3, 1, 1, 3, 6, 1, 4, 1, 1};
+    hearth_error err = {0};
+    hearth_vocab *v = custom_vocab("llama", NULL, toks, lens, types, 11, NULL, 0, &err);
+    if (!v) fprintf(stderr, "%s\n", err.message);
+    assert_non_null(v);
+    assert_int_equal(hearth_vocab_find(v, "[EMPTY_4]", 9), 4); /* llama.cpp's stand-in text */
+    tokenize_everything(v);
+    hearth_vocab_free(v);
+
+    /* BPE whose rules mostly name no token: they go through the by-text slow path */
+    const char *const btoks[] = {"a", "b", "ab", "\xc4\xa0", "<|x|>"};
+    const size_t blens[] = {1, 1, 2, 2, 5};
+    const int32_t btypes[] = {1, 1, 1, 1, 3};
+    const char *const merges[] = {"a b", "c d", "cd q", "\xc4\xa0 a", "a a"};
+    v = custom_vocab("gpt2", "qwen2", btoks, blens, btypes, 5, merges, 5, &err);
+    if (!v) fprintf(stderr, "%s\n", err.message);
+    assert_non_null(v);
+    hearth_token *ids;
+    size_t n;
+    assert_int_equal(hearth_vocab_tokenize(v, "ab cdq<|x|>", 11, false, true, &ids, &n, &err), HEARTH_OK);
+    assert_int_equal(n, 3); /* "ab", " " -> \xc4\xa0, "<|x|>"; c d q have no tokens and vanish */
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(ids[1], 3);
+    assert_int_equal(ids[2], 4);
+    free(ids);
+    tokenize_everything(v);
+    hearth_vocab_free(v);
+}
+
 int main(void)
 {
     (void)blob_pad;
@@ -420,7 +509,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_bytes), cmocka_unit_test(test_round_trip), cmocka_unit_test(test_stream),
         cmocka_unit_test(test_ascii_flags), cmocka_unit_test(test_threads), cmocka_unit_test(test_bench_corpus),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_malformed), cmocka_unit_test(test_hostile_vocabs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
