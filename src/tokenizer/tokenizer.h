@@ -86,10 +86,9 @@ size_t hearth_vocab_piece(const hearth_vocab *v, hearth_token id, bool special, 
 size_t hearth_vocab_detokenize(const hearth_vocab *v, const hearth_token *tokens, size_t n,
                                char *buf, size_t cap, bool remove_special, bool unparse_special);
 
-/* Incremental detokenization for streaming: bytes of a UTF-8 sequence split across tokens
- * are held back until the sequence is complete (or proves invalid). */
-
-/* Appends token's piece; writes the bytes now complete to buf. Returns bytes written, or
+/* Incremental detokenization for streaming (state: hearth_detok_state in hearth.h, zeroed
+ * first): bytes of a UTF-8 sequence split across tokens are held back until the sequence is
+ * complete (or proves invalid). Appends token's piece; writes the bytes now complete to buf. Returns bytes written, or
  * minus the size needed (state unchanged) when cap is too small. */
 int32_t hearth_vocab_detok_push(const hearth_vocab *v, hearth_detok_state *s, hearth_token id,
                                 bool special, char *buf, int32_t cap);
