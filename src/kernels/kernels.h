@@ -43,6 +43,11 @@ typedef struct hearth_vec_ops {
     void (*swiglu)(float *y, const float *gate, const float *up, int64_t n);
     void (*gelu)(float *y, const float *x, int64_t n);
     float (*max)(const float *x, int64_t n);
+    /* attention over an F16 cache, many rows per call (see hearth_vec_attn_* below) */
+    void (*attn_scores_f16)(float *scores, const hearth_f16 *k, int64_t stride, int64_t n,
+                            const float *q, int64_t d, float scale);
+    void (*attn_values_f16)(float *o, const float *p, const hearth_f16 *v, int64_t stride,
+                            int64_t n, int64_t d);
 } hearth_vec_ops;
 
 typedef struct hearth_kernels {
@@ -150,5 +155,13 @@ void hearth_vec_swiglu(float *y, const float *gate, const float *up, int64_t n);
 void hearth_vec_gelu(float *y, const float *x, int64_t n);
 /* max x[i] (-INFINITY for n == 0) */
 float hearth_vec_max(const float *x, int64_t n);
+/* Attention over F16 K/V cache rows (row j starts at k + j * stride, d elements), one call per
+ * (query head, span of cells) instead of one per row:
+ *   scores[j] = scale * sum_i f16(k[j][i]) * q[i]          for j < n
+ *   o[i]     += sum_j p[j] * f16(v[j][i])                   for i < d  */
+void hearth_vec_attn_scores_f16(float *scores, const hearth_f16 *k, int64_t stride, int64_t n,
+                                const float *q, int64_t d, float scale);
+void hearth_vec_attn_values_f16(float *o, const float *p, const hearth_f16 *v, int64_t stride,
+                                int64_t n, int64_t d);
 
 #endif

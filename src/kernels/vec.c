@@ -126,8 +126,22 @@ static void gelu(float *y, const float *x, int64_t n)
     }
 }
 
+static void attn_scores_f16(float *scores, const hearth_f16 *k, int64_t stride, int64_t n,
+                            const float *q, int64_t d, float scale)
+{
+    for (int64_t j = 0; j < n; j++) scores[j] = scale * dot_f16(k + j * stride, q, d);
+}
+
+static void attn_values_f16(float *o, const float *p, const hearth_f16 *v, int64_t stride,
+                            int64_t n, int64_t d)
+{
+    for (int64_t j = 0; j < n; j++) axpy_f16(o, p[j], v + j * stride, d);
+}
+
 void hearth_kernels_fill_vec(hearth_vec_ops *v)
 {
+    v->attn_scores_f16 = attn_scores_f16;
+    v->attn_values_f16 = attn_values_f16;
     v->dot_f32 = dot_f32;
     v->dot_f16 = dot_f16;
     v->axpy = axpy;
@@ -179,3 +193,13 @@ void hearth_vec_silu(float *y, const float *x, int64_t n) { ops()->silu(y, x, n)
 void hearth_vec_swiglu(float *y, const float *gate, const float *up, int64_t n) { ops()->swiglu(y, gate, up, n); }
 void hearth_vec_gelu(float *y, const float *x, int64_t n) { ops()->gelu(y, x, n); }
 float hearth_vec_max(const float *x, int64_t n) { return ops()->max(x, n); }
+void hearth_vec_attn_scores_f16(float *scores, const hearth_f16 *k, int64_t stride, int64_t n,
+                                const float *q, int64_t d, float scale)
+{
+    ops()->attn_scores_f16(scores, k, stride, n, q, d, scale);
+}
+void hearth_vec_attn_values_f16(float *o, const float *p, const hearth_f16 *v, int64_t stride,
+                                int64_t n, int64_t d)
+{
+    ops()->attn_values_f16(o, p, v, stride, n, d);
+}
