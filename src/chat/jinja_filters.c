@@ -222,8 +222,13 @@ jv jinja_apply_filter(jctx *c, const char *name, jv v, jv *args, size_t nargs,
         }
         return out;
     }
-    if (v.kind == JV_UNDEF && strcmp(name, "list") && strcmp(name, "join") && strcmp(name, "string"))
+    /* As Jinja's default Undefined: it is "" to string filters and empty to sequence filters;
+     * only the filters that need a real value fail on it. */
+    if (v.kind == JV_UNDEF && (!strcmp(name, "abs") || !strcmp(name, "round") || !strcmp(name, "dictsort") ||
+                               !strcmp(name, "attr") || !strcmp(name, "int") || !strcmp(name, "float") ||
+                               !strcmp(name, "indent")))
         jrt_fail(c, "filter '%s' applied to an undefined value: %s", name, v.u.undef ? v.u.undef : "?");
+    if (v.kind == JV_BOOL && (!strcmp(name, "abs") || !strcmp(name, "round"))) v = jv_int(v.u.b);
     if (!strcmp(name, "trim")) return jinja_str_strip(c, jv_to_string(c, v), ARG(0, "chars", jv_none()), 3);
     if (!strcmp(name, "upper")) return jinja_str_case(c, jv_to_string(c, v), 1);
     if (!strcmp(name, "lower")) return jinja_str_case(c, jv_to_string(c, v), 0);
@@ -393,7 +398,8 @@ bool jinja_apply_test(jctx *c, const char *name, jv v, jv *args, size_t nargs)
     if (!strcmp(name, "mapping")) return v.kind == JV_DICT;
     if (!strcmp(name, "iterable")) /* Jinja's Undefined iterates as empty, so it counts */
         return v.kind == JV_LIST || v.kind == JV_STR || v.kind == JV_DICT || v.kind == JV_UNDEF;
-    if (!strcmp(name, "sequence")) return v.kind == JV_LIST || v.kind == JV_STR || v.kind == JV_DICT;
+    if (!strcmp(name, "sequence")) /* Undefined has a length (0) and item access, as in Jinja */
+        return v.kind == JV_LIST || v.kind == JV_STR || v.kind == JV_DICT || v.kind == JV_UNDEF;
     if (!strcmp(name, "callable")) return v.kind == JV_MACRO || v.kind == JV_FUNC;
     if (!strcmp(name, "sameas")) return same(v, arg);
     if (!strcmp(name, "lower") || !strcmp(name, "upper")) {
@@ -414,6 +420,10 @@ bool jinja_apply_test(jctx *c, const char *name, jv v, jv *args, size_t nargs)
         return (i % 2 != 0) == (name[0] == 'o');
     }
     if (!strcmp(name, "divisibleby")) {
+        if (v.kind == JV_FLOAT || arg.kind == JV_FLOAT) { /* Python: value % num == 0 */
+            jv r = jv_binary(c, OP_MOD, v, arg);
+            return r.u.f == 0;
+        }
         int64_t d = want_int(c, arg, "divisibleby argument");
         if (d == 0) jrt_fail(c, "divisibleby 0");
         return d == -1 || want_int(c, v, "divisibleby operand") % d == 0;

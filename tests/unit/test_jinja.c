@@ -147,6 +147,9 @@ static const jcase CASES[] = {
      "{{ 'a' is in 'abc' }}{{ 'ab' is lower }}{{ 'AB' is upper }}{{ x is not defined }}", NULL,
      "TrueTrueTrueTrueFalseTrueTrueTrueTrueTrue", NULL},
     {"{{ range is callable }}{{ l is sameas l }}", "{\"l\": [1]}", "TrueTrue", NULL},
+    {"[{{ x | trim }}{{ x | upper }}{{ x | join }}{{ x | list }}{{ x | length }}{{ x | sum }}{{ x | sort }}{{ x | first }}]"
+     "{{ x is sequence }}{{ 4.0 is divisibleby 2 }}{{ true | abs }}", NULL, "[[]00[]]TrueTrue1", NULL},
+    {"{{ x | int }}", NULL, NULL, "filter 'int' applied to an undefined value"},
     {"{{ x is iterable }}{{ none is iterable }}[{{ {'a': 1}[x] }}][{{ [1][x] }}]{% for i in x %}no{% endfor %}", NULL,
      "TrueFalse[][]", NULL},
     /* string methods */
@@ -186,6 +189,7 @@ static const jcase CASES[] = {
     {"{{ 1 < 'a' }}", NULL, NULL, "cannot compare"},
     {"{{ 9223372036854775807 + 1 }}", NULL, NULL, "integer overflow"},
     {"{{ x | tojson }}", NULL, NULL, "tojson: cannot serialize an undefined value"},
+    {"{{ x | abs }}", NULL, NULL, "filter 'abs' applied to an undefined value: 'x' is undefined"},
     {"{% set x = 1 %}{% set x.y = 2 %}", NULL, NULL, "only a namespace"},
     {"{% break %}", NULL, NULL, "'break' outside a for loop"},
     {"{{ [1,2,3][::0] }}", NULL, NULL, "slice step cannot be zero"},
