@@ -77,7 +77,9 @@ typedef struct agent_config {
     char *audit_path;     /* NULL = no audit log */
     char *state_path;     /* SQLite journal; NULL = in-memory (no resume) */
     agent_strlist deny_tools;      /* policy rule: these tools are always denied */
-    agent_strlist deny_patterns;   /* policy rule: prompts/arguments matching (PCRE2) are denied */
+    agent_strlist deny_patterns;   /* policy rule: tool arguments / escalation payloads matching
+                                    * one of these PCRE2 patterns are denied */
+    agent_strlist rewrite_from, rewrite_to; /* policy rule: prompt and escalation rewrites */
 } agent_config;
 
 hearth_status agent_config_load(const char *path, agent_config **out, hearth_error *err);
@@ -216,6 +218,10 @@ hearth_status agent_mcp_start(const agent_mcp_server *srv, agent_mcp **out, hear
 json_t *agent_mcp_tools(agent_mcp *m); /* borrowed array of {name,description,inputSchema} */
 json_t *agent_mcp_call(agent_mcp *m, const char *tool, json_t *args); /* result object */
 void agent_mcp_stop(agent_mcp *m);
+
+/* Applies policy.rewrite rules (PCRE2, global, $1 references) to text; malloc'd result, or
+ * NULL when out of memory. */
+char *agent_policy_rewrite(const agent_config *cfg, const char *text);
 
 /* ------------------------------------------------------------------ escalation */
 

@@ -15,9 +15,12 @@
  *                budget_per_day: 20, timeout_seconds: 30, retries: 2}
  *   limits: {max_steps: 6, max_seconds: 120, max_tokens: 8192, tool_timeout_seconds: 10}
  *   audit: {path: audit.jsonl, state: runs.db}
- *   policy: {deny_tools: [shell], deny_patterns: ["(?i)password"]}
+ *   policy: {deny_tools: [shell], deny_patterns: ["(?i)password"],
+ *            rewrite: [{pattern: "(?i)internal-only", replace: "[withheld]"}]}
  */
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <libgen.h>
+#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +78,61 @@ static hearth_status check_classes(ydoc *y, yaml_node_t *esc, const char *key, c
     return HEARTH_OK;
 }
 
+static hearth_status parse_rewrites(ydoc *y, yaml_node_t *policy, agent_config *c)
+{
+    yaml_node_t *list = ydoc_get(y, policy, "rewrite");
+    if (!list) return HEARTH_OK;
+    hearth_status st = ydoc_expect(y, list, YAML_SEQUENCE_NODE, "rewrite");
+    if (st) return st;
+    size_t count = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+    c->rewrite_from.items = calloc(count + 1, sizeof(char *));
+    c->rewrite_to.items = calloc(count + 1, sizeof(char *));
+    if (!c->rewrite_from.items || !c->rewrite_to.items) return hearth_fail(y->err, HEARTH_ERR_NOMEM, "out of memory");
+    static const char *const keys[] = {"pattern", "replace", NULL};
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_t *m = yaml_document_get_node(&y->doc, list->data.sequence.items.start[i]);
+        char *from = NULL, *to = NULL;
+        st = ydoc_check_keys(y, m, "rewrite[]", keys);
+        if (!st) st = ydoc_str(y, m, "pattern", &from);
+        if (!st) st = ydoc_str(y, m, "replace", &to);
+        if (!st && (!from || !to))
+            st = hearth_fail(y->err, HEARTH_ERR_FORMAT, "%s:%d: rewrite[]: needs 'pattern' and 'replace'", y->name,
+                             ydoc_line(m));
+        if (st) {
+            free(from);
+            free(to);
+            return st;
+        }
+        c->rewrite_from.items[c->rewrite_from.n++] = from;
+        c->rewrite_to.items[c->rewrite_to.n++] = to;
+    }
+    return HEARTH_OK;
+}
+
+/* Bad regular expressions are configuration errors, reported with the pattern's line. */
+static hearth_status check_patterns(ydoc *y, yaml_node_t *policy, const agent_config *c)
+{
+    const agent_strlist *lists[] = {&c->deny_patterns, &c->rewrite_from};
+    const char *keys[] = {"deny_patterns", "rewrite"};
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->n; i++) {
+            int code;
+            PCRE2_SIZE off;
+            pcre2_code *re = pcre2_compile((PCRE2_SPTR)lists[l]->items[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code,
+                                           &off, NULL);
+            if (re) {
+                pcre2_code_free(re);
+                continue;
+            }
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(code, msg, sizeof msg);
+            return hearth_fail(y->err, HEARTH_ERR_FORMAT, "%s:%d: policy.%s: '%s': %s at offset %zu", y->name,
+                               ydoc_line(ydoc_get(y, policy, keys[l])), keys[l], lists[l]->items[i],
+                               (const char *)msg, (size_t)off);
+        }
+    return HEARTH_OK;
+}
+
 /* A misspelled tool name would silently never be allowed: every entry must name a built-in,
  * a configured MCP server's tool (SERVER.TOOL), or be a wildcard ("SERVER.*"). */
 static hearth_status check_tools(ydoc *y, yaml_node_t *root, const agent_config *c)
@@ -108,7 +166,7 @@ static hearth_status parse_sections(ydoc *y, yaml_node_t *root, agent_config *c)
                                       "timeout_seconds", "retries", NULL};
     static const char *const lim[] = {"max_steps", "max_seconds", "max_tokens", "tool_timeout_seconds", NULL};
     static const char *const aud[] = {"path", "state", NULL};
-    static const char *const pol[] = {"deny_tools", "deny_patterns", NULL};
+    static const char *const pol[] = {"deny_tools", "deny_patterns", "rewrite", NULL};
     hearth_status st;
     yaml_node_t *n;
     if ((st = ydoc_check_keys(y, root, "agent", top)) || (st = ydoc_str(y, root, "name", &c->name)) ||
@@ -169,7 +227,8 @@ static hearth_status parse_sections(ydoc *y, yaml_node_t *root, agent_config *c)
         return st;
     if ((n = ydoc_get(y, root, "policy")) &&
         ((st = ydoc_check_keys(y, n, "policy", pol)) || (st = ydoc_strlist(y, n, "deny_tools", &c->deny_tools)) ||
-         (st = ydoc_strlist(y, n, "deny_patterns", &c->deny_patterns))))
+         (st = ydoc_strlist(y, n, "deny_patterns", &c->deny_patterns)) || (st = parse_rewrites(y, n, c)) ||
+         (st = check_patterns(y, n, c))))
         return st;
     return HEARTH_OK;
 }
@@ -267,5 +326,6 @@ void agent_config_free(agent_config *c)
     agent_strlist_free(&e->redact); agent_strlist_free(&e->terms);
     free(c->audit_path); free(c->state_path);
     agent_strlist_free(&c->deny_tools); agent_strlist_free(&c->deny_patterns);
+    agent_strlist_free(&c->rewrite_from); agent_strlist_free(&c->rewrite_to);
     free(c);
 }

@@ -49,6 +49,42 @@ static bool denied_by_pattern(const agent_config *cfg, const char *text)
     return hit;
 }
 
+char *agent_policy_rewrite(const agent_config *cfg, const char *text)
+{
+    char *cur = strdup(text);
+    for (size_t i = 0; cur && i < cfg->rewrite_from.n; i++) {
+        int code;
+        PCRE2_SIZE off;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)cfg->rewrite_from.items[i], PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code,
+                                       &off, NULL);
+        if (!re) continue; /* checked at load: cannot happen */
+        size_t cap = strlen(cur) * 2 + 256;
+        for (int attempt = 0; attempt < 8; attempt++) {
+            char *out = malloc(cap);
+            PCRE2_SIZE out_len = cap;
+            int rc = out ? pcre2_substitute(re, (PCRE2_SPTR)cur, PCRE2_ZERO_TERMINATED, 0,
+                                            PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH, NULL, NULL,
+                                            (PCRE2_SPTR)cfg->rewrite_to.items[i], PCRE2_ZERO_TERMINATED,
+                                            (PCRE2_UCHAR *)out, &out_len)
+                         : PCRE2_ERROR_NOMEMORY;
+            if (rc == PCRE2_ERROR_NOMEMORY && out) { /* out_len now says how much is needed */
+                free(out);
+                cap = out_len + 1;
+                continue;
+            }
+            if (rc >= 0) {
+                free(cur);
+                cur = out;
+            } else {
+                free(out); /* a bad replacement string: leave the text as it is */
+            }
+            break;
+        }
+        pcre2_code_free(re);
+    }
+    return cur;
+}
+
 static void class_names(unsigned mask, char *buf, size_t size)
 {
     buf[0] = 0;
@@ -113,6 +149,11 @@ bool run_escalate(run_state *rs, const char *task, double confidence, char **ans
         agent_redactor_free(r);
         snprintf(why, why_size, "redaction failed");
         return false;
+    }
+    char *rewritten = agent_policy_rewrite(rs->cfg, sent);
+    if (rewritten) {
+        free(sent);
+        sent = rewritten;
     }
     if (denied_by_pattern(rs->cfg, sent)) {
         snprintf(why, why_size, "policy.deny_patterns: the redacted payload matches a deny pattern");

@@ -115,9 +115,10 @@ hearth_status run_generate(run_state *rs, agent_gen_request *req, agent_gen_resu
     char *prompt = NULL;
     if (!replayed) {
         char reason[256] = "denied by prompt hook";
+        prompt = agent_policy_rewrite(rs->cfg, req->prompt); /* config rules first, then C hooks */
+        if (!prompt) return hearth_fail(rs->err, HEARTH_ERR_NOMEM, "out of memory");
+        req->prompt = prompt;
         if (rs->opts->prompt_hook) {
-            prompt = strdup(req->prompt);
-            if (!prompt) return hearth_fail(rs->err, HEARTH_ERR_NOMEM, "out of memory");
             if (!rs->opts->prompt_hook(rs->opts->hook_user, req->role, &prompt, reason, sizeof reason)) {
                 free(prompt);
                 return hearth_fail(rs->err, HEARTH_ERR_CANCELLED, "policy: %s prompt: %s", req->role, reason);

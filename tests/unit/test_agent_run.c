@@ -186,7 +186,8 @@ static void test_escalated_without_pii(void **state)
     scn_server srv;
     scn_server_start(&srv, "The ticket from [EMAIL_1] about [TERM_1] is a network failure on [IP_1] [1].", 1);
     setenv("HEARTH_TEST_KEY", "test-key-123", 1);
-    agent_config *c = scn_config(esc_yaml(srv.port, "  allow_classes: [\"*\"]\n  forbid_classes: [iban, card]\n"));
+    agent_config *c = scn_config(esc_yaml(srv.port, "  allow_classes: [\"*\"]\n  forbid_classes: [iban, card]\n"
+                                                    "policy:\n  rewrite: [{pattern: \"order (\\\\d+)\", replace: \"order #$1\"}]\n"));
     plan_read_ticket();
     outcome o = run_agent(c, PII_TASK, true, NULL, NULL);
     scn_server_stop(&srv);
@@ -200,7 +201,7 @@ static void test_escalated_without_pii(void **state)
         if (strstr(body, planted[i])) fail_msg("payload leaked '%s': %s", planted[i], body);
     assert_non_null(strstr(body, "[EMAIL_1]"));
     assert_non_null(strstr(body, "[SECRET_1]"));
-    assert_non_null(strstr(body, "order 7731")); /* non-sensitive context does go */
+    assert_non_null(strstr(body, "order #7731")); /* non-sensitive context goes, after policy.rewrite */
     assert_string_equal(srv.auth[1], "Bearer test-key-123");
     /* Placeholders restored locally. */
     assert_string_equal(o.r.answer, "The ticket from anna.berg@example.org about Project Falcon is a network failure on "
@@ -345,6 +346,7 @@ static bool deny_time(void *user, const char *tool, json_t *args, json_t *result
 static bool rewrite_prompt(void *user, const char *role, char **prompt, char *reason, size_t size)
 {
     (void)reason, (void)size;
+    if (!strcmp(role, "planner") && strstr(*prompt, "divide")) fail_msg("policy.rewrite not applied before the hook");
     if (!strcmp(role, "answerer.output")) { /* after-render: rewrite the output */
         free(*prompt);
         *prompt = strdup("rewritten by hook");
@@ -357,7 +359,8 @@ static void test_tool_errors_are_observations(void **state)
 {
     (void)state;
     scn_mkdir();
-    agent_config *c = scn_config(base_yaml("policy: {deny_patterns: [\"(?i)passw(or)?d\"]}\nconfidence: {max_samples: 1}\n"));
+    agent_config *c = scn_config(base_yaml("policy: {deny_patterns: [\"(?i)passw(or)?d\"], rewrite: [{pattern: divide, "
+                                           "replace: split}]}\nconfidence: {max_samples: 1}\n"));
     say("planner",
         "{\"steps\":[{\"tool\":\"calc\",\"arguments\":{\"expression\":\"1/0\"}},"
         "{\"tool\":\"fs.read\",\"arguments\":{\"path\":\"../../etc/shadow\"}},"
