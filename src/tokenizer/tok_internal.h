@@ -197,9 +197,10 @@ bool tok_pairmap_get(const tok_pairmap *m, hearth_token a, hearth_token b, int32
                      hearth_token *merged);
 static inline const char *tok_text(const hearth_vocab *v, hearth_token id) { return v->text_arena + v->text_off[id]; }
 
-/* hearth_vocab_load with tokenizer.ggml.pre replaced by pre (when not NULL): lets tests run
- * every pre-tokenizer over one real vocabulary. */
-hearth_status tok_vocab_load_pre(const hearth_gguf *g, const char *pre, hearth_vocab **out, hearth_error *err);
+/* Replaces a BPE vocabulary's pre-tokenizer (and the flags its name implies), as if
+ * tokenizer.ggml.pre had said pre: lets tests run every pre-tokenizer over one real vocabulary.
+ * Not for a vocabulary other threads are using. */
+hearth_status tok_vocab_set_pre(hearth_vocab *v, const char *pre, hearth_error *err);
 
 /* Algorithms: append the ids of one text fragment (no special tokens inside) to out. */
 void tok_spm_encode(const hearth_vocab *v, const char *text, size_t len, tok_buf *out);

@@ -145,8 +145,7 @@ static hearth_status read_tokens(hearth_vocab *v, const hearth_gguf *g, hearth_e
     return tok_strmap_build(v, err) ? hearth_fail_wrap(err, "%s", gguf_name(g)) : HEARTH_OK;
 }
 
-static hearth_status set_type_defaults(hearth_vocab *v, const hearth_gguf *g, const char *pre_override,
-                                       hearth_error *err)
+static hearth_status set_type_defaults(hearth_vocab *v, const hearth_gguf *g, hearth_error *err)
 {
     const char *model;
     hearth_status st = hearth_gguf_get_str(g, "tokenizer.ggml.model", &model, err);
@@ -161,7 +160,7 @@ static hearth_status set_type_defaults(hearth_vocab *v, const hearth_gguf *g, co
     } else if (st) {
         return st;
     }
-    snprintf(v->pre, sizeof v->pre, "%s", pre_override ? pre_override : pre);
+    snprintf(v->pre, sizeof v->pre, "%s", pre);
 
     /* llama.cpp's defaults for each tokenizer family (keys below may override them) */
     v->eot = v->eom = v->sep = v->pad = v->mask = HEARTH_TOKEN_NULL;
@@ -395,18 +394,27 @@ static hearth_status find_newline(hearth_vocab *v, hearth_error *err)
     return HEARTH_OK;
 }
 
-hearth_status hearth_vocab_load(const hearth_gguf *g, hearth_vocab **out, hearth_error *err)
+hearth_status tok_vocab_set_pre(hearth_vocab *v, const char *pre, hearth_error *err)
 {
-    return tok_vocab_load_pre(g, NULL, out, err);
+    if (v->type != HEARTH_VOCAB_BPE)
+        return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "only a gpt2 vocabulary has a pre-tokenizer");
+    tok_pretok *p;
+    bool add_bos = v->add_bos;
+    hearth_status st = tok_pretok_new(pre, &p, &v->clean_spaces, &v->ignore_merges, &add_bos, err);
+    if (st) return st;
+    tok_pretok_free(v->pretok);
+    v->pretok = p;
+    snprintf(v->pre, sizeof v->pre, "%s", pre);
+    return HEARTH_OK;
 }
 
-hearth_status tok_vocab_load_pre(const hearth_gguf *g, const char *pre, hearth_vocab **out, hearth_error *err)
+hearth_status hearth_vocab_load(const hearth_gguf *g, hearth_vocab **out, hearth_error *err)
 {
     *out = NULL;
     hearth_vocab *v = calloc(1, sizeof *v);
     if (!v) return hearth_fail(err, HEARTH_ERR_NOMEM, "tokenizer: out of memory");
     hearth_status st;
-    if ((st = set_type_defaults(v, g, pre, err)) || (st = read_tokens(v, g, err))) goto fail;
+    if ((st = set_type_defaults(v, g, err)) || (st = read_tokens(v, g, err))) goto fail;
     for (int b = 0; b < 256; b++) {
         char hex[8];
         snprintf(hex, sizeof hex, "<0x%02X>", b);
