@@ -115,10 +115,10 @@ typedef struct hearth_backend_ops {
     void (*softmax)(hearth_backend *be, hearth_buffer *x, int64_t rows, int64_t n);
 
     /* Sizes the instance's scratch for batches of up to n_tok tokens attending to up to
-     * max_kv cells with heads of head_dim (called at context creation, so the operations
-     * below never allocate). */
-    hearth_status (*reserve)(hearth_backend *be, int32_t n_tok, int32_t max_kv, int32_t head_dim,
-                             hearth_error *err);
+     * max_kv cells with n_head query heads over n_head_kv KV heads of head_dim (called at
+     * context creation, so the operations below never allocate). */
+    hearth_status (*reserve)(hearth_backend *be, int32_t n_tok, int32_t max_kv, int32_t n_head,
+                             int32_t n_head_kv, int32_t head_dim, hearth_error *err);
 
     /* ---- KV cache and attention ---------------------------------------------------------- */
     /* Allocates one layer's cache: n_cells rows of n_embd_kv values of type kv (F32/F16/Q8_0). */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/attn_cpu.h"
 #include "model/backend.h"
 
 struct hearth_buffer {
@@ -31,9 +32,7 @@ typedef struct cpu_backend {
     hearth_threadpool *tp;
     int n_threads;
     hearth_matmul_scratch mm;
-    float *att_scratch;  /* per thread: scores (max_kv) + converted q (head_dim + blocks) */
-    size_t att_stride;   /* floats per thread                                           */
-    size_t att_cap;      /* floats allocated                                            */
+    cpu_attn attn;       /* attention scratch (attn_cpu.c)                              */
 } cpu_backend;
 
 #define CPU(be) ((cpu_backend *)(be))
@@ -327,82 +326,11 @@ static void cpu_kv_copy(hearth_backend *be, hearth_buffer *cache, hearth_type kv
             (size_t)n * row);
 }
 
-typedef struct attn_args {
-    cpu_backend *cb;
-    const float *q;
-    const char *k, *v;
-    hearth_type kv;
-    size_t row;            /* bytes per cache row                       */
-    size_t head_bytes;     /* bytes of one head within a cache row      */
-    int32_t n_head, group, head_dim;
-    float scale;
-    const hearth_attn_batch *b;
-    float *out;
-} attn_args;
-
-static void attn_worker(void *arg, int ith, int nth)
-{
-    attn_args *a = arg;
-    const hearth_kernels *k = a->cb->k;
-    float *scores = a->cb->att_scratch + (size_t)ith * a->cb->att_stride;
-    float *vrow = scores + a->b->max_kv;          /* a V row converted to float (Q8_0 cache) */
-    void *qconv = vrow + a->head_dim;             /* q in the cache's vec_dot type          */
-    int64_t pairs = (int64_t)a->b->n_tok * a->n_head;
-    int64_t per = (pairs + nth - 1) / nth;
-    int64_t p0 = per * ith, p1 = HEARTH_MIN(pairs, p0 + per);
-    for (int64_t p = p0; p < p1; p++) {
-        int32_t t = (int32_t)(p / a->n_head), h = (int32_t)(p % a->n_head);
-        int32_t hk = h / a->group, n_kv = a->b->n_kv[t];
-        const float *q = a->q + p * a->head_dim;
-        const char *kb = a->k + (size_t)a->b->cell0[t] * a->row + (size_t)hk * a->head_bytes;
-        const char *vb = a->v + (size_t)a->b->cell0[t] * a->row + (size_t)hk * a->head_bytes;
-        float *o = a->out + p * a->head_dim;
-        if (a->kv == HEARTH_TYPE_F32) {
-            for (int32_t j = 0; j < n_kv; j++)
-                scores[j] = k->vec.dot_f32((const float *)(kb + (size_t)j * a->row), q, a->head_dim) * a->scale;
-        } else if (a->kv == HEARTH_TYPE_F16) {
-            for (int32_t j = 0; j < n_kv; j++)
-                scores[j] = k->vec.dot_f16((const hearth_f16 *)(kb + (size_t)j * a->row), q, a->head_dim) * a->scale;
-        } else {
-            k->from_float[k->vec_dot_type[a->kv]](q, qconv, a->head_dim);
-            for (int32_t j = 0; j < n_kv; j++) {
-                k->vec_dot[a->kv](a->head_dim, &scores[j], kb + (size_t)j * a->row, qconv);
-                scores[j] *= a->scale;
-            }
-        }
-        k->vec.softmax(scores, n_kv);
-        memset(o, 0, (size_t)a->head_dim * sizeof(float));
-        for (int32_t j = 0; j < n_kv; j++) {
-            const char *vr = vb + (size_t)j * a->row;
-            if (a->kv == HEARTH_TYPE_F32) {
-                k->vec.axpy(o, scores[j], (const float *)vr, a->head_dim);
-            } else if (a->kv == HEARTH_TYPE_F16) {
-                k->vec.axpy_f16(o, scores[j], (const hearth_f16 *)vr, a->head_dim);
-            } else {
-                k->to_float[a->kv](vr, vrow, a->head_dim);
-                k->vec.axpy(o, scores[j], vrow, a->head_dim);
-            }
-        }
-    }
-}
-
-static hearth_status cpu_reserve(hearth_backend *be, int32_t n_tok, int32_t max_kv,
-                               int32_t head_dim, hearth_error *err)
+static hearth_status cpu_reserve(hearth_backend *be, int32_t n_tok, int32_t max_kv, int32_t n_head,
+                               int32_t n_head_kv, int32_t head_dim, hearth_error *err)
 {
     cpu_backend *cb = CPU(be);
-    (void)n_tok;
-    /* per thread: scores, one float V row, q in the cache's vec_dot type (fewer bytes than
-     * head_dim floats plus block headers: 2 * head_dim floats is ample) */
-    size_t stride = (size_t)max_kv + 3 * (size_t)head_dim + 64;
-    size_t need = stride * (size_t)cb->n_threads;
-    if (need > cb->att_cap) {
-        float *s = realloc(cb->att_scratch, need * sizeof(float));
-        if (!s) return hearth_fail(err, HEARTH_ERR_NOMEM, "cpu backend: cannot allocate attention scratch");
-        cb->att_scratch = s;
-        cb->att_cap = need;
-    }
-    if (stride > cb->att_stride) cb->att_stride = stride;
-    return HEARTH_OK;
+    return cpu_attn_reserve(&cb->attn, cb->n_threads, n_tok, max_kv, n_head, n_head_kv, head_dim, err);
 }
 
 static void cpu_attention(hearth_backend *be, const hearth_buffer *q, const hearth_buffer *k_cache,
@@ -411,11 +339,8 @@ static void cpu_attention(hearth_backend *be, const hearth_buffer *q, const hear
                           const hearth_attn_batch *batch, hearth_buffer *out)
 {
     cpu_backend *cb = CPU(be);
-    size_t row = hearth_row_size(kv, (int64_t)n_head_kv * head_dim);
-    attn_args a = {cb, CF(q), k_cache->data, v_cache->data, kv, row,
-                   row / (size_t)n_head_kv, n_head, n_head / n_head_kv, head_dim, scale, batch, F(out)};
-    if ((int64_t)batch->n_tok * n_head < 2 || cb->n_threads <= 1) attn_worker(&a, 0, 1);
-    else hearth_threadpool_run(cb->tp, attn_worker, &a);
+    cpu_attn_run(&cb->attn, cb->tp, cb->n_threads, cb->k, CF(q), k_cache->data, v_cache->data, kv, n_head,
+                 n_head_kv, head_dim, scale, batch, F(out));
 }
 
 /* ---- the table ---------------------------------------------------------------------------- */
@@ -426,7 +351,7 @@ static void cpu_free(hearth_backend *be)
     if (!cb) return;
     hearth_threadpool_free(cb->tp);
     hearth_matmul_scratch_free(&cb->mm);
-    free(cb->att_scratch);
+    cpu_attn_free(&cb->attn);
     free(cb);
 }
 

@@ -70,7 +70,7 @@ static hearth_status alloc_all(hearth_context *ctx, hearth_error *err)
             !(ctx->v_cache[il] = be->ops->kv_new(be, kvt, cells, kv, err)))
             return hearth_fail_wrap(err, "context: KV cache of %lld cells", (long long)cells);
     }
-    hearth_status st = ctx->be->ops->reserve(ctx->be, nb, ctx->n_ctx, hp->head_dim, err);
+    hearth_status st = ctx->be->ops->reserve(ctx->be, nb, ctx->n_ctx, hp->n_head, hp->n_head_kv, hp->head_dim, err);
     if (st) return st;
     size_t n = (size_t)nb;
     ctx->pos = calloc(n, sizeof(int32_t));
