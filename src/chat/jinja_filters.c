@@ -206,7 +206,7 @@ jv jinja_apply_filter(jctx *c, const char *name, jv v, jv *args, size_t nargs,
     }
     if (!strcmp(name, "tojson")) return do_tojson(c, v, args, nargs, kwn, kwv, nkw);
     if (!strcmp(name, "length") || !strcmp(name, "count")) return jv_int(jv_length(c, v));
-    if (!strcmp(name, "safe")) return v;
+    if (!strcmp(name, "safe")) return jv_to_string(c, v); /* Markup(value): a string */
     if (!strcmp(name, "string")) return jv_to_string(c, v);
     if (!strcmp(name, "items")) {
         if (v.kind == JV_UNDEF) return jv_list(c, 0);

@@ -150,6 +150,7 @@ static const jcase CASES[] = {
     {"[{{ x | trim }}{{ x | upper }}{{ x | join }}{{ x | list }}{{ x | length }}{{ x | sum }}{{ x | sort }}{{ x | first }}]"
      "{{ x is sequence }}{{ 4.0 is divisibleby 2 }}{{ true | abs }}", NULL, "[[]00[]]TrueTrue1", NULL},
     {"{{ x | int }}", NULL, NULL, "filter 'int' applied to an undefined value"},
+    {"{{ 'y' if (false | safe) else 'n' }}{{ [1] | safe }}", NULL, "y[1]", NULL},
     {"{{ x is iterable }}{{ none is iterable }}[{{ {'a': 1}[x] }}][{{ [1][x] }}]{% for i in x %}no{% endfor %}", NULL,
      "TrueFalse[][]", NULL},
     /* string methods */
