@@ -39,7 +39,7 @@ static hearth_status parse_mcp(ydoc *y, yaml_node_t *list, agent_config *c)
         yaml_node_t *m = yaml_document_get_node(&y->doc, list->data.sequence.items.start[i]);
         agent_mcp_server *s = &c->mcp[i];
         c->n_mcp = i + 1;
-        s->timeout_s = 10;
+        s->timeout_s = 0; /* unset: limits.tool_timeout_seconds applies */
         agent_strlist cmd = {0};
         if ((st = ydoc_check_keys(y, m, "mcp[]", keys)) || (st = ydoc_str(y, m, "name", &s->name)) ||
             (st = ydoc_num(y, m, "timeout_seconds", 0.01, 3600, &s->timeout_s)) ||
@@ -289,6 +289,8 @@ hearth_status agent_config_parse(const char *text, size_t len, const char *name,
     if (!st) st = resolve(c, &c->audit_path, err);
     if (!st) st = resolve(c, &c->state_path, err);
     if (!st && c->max_samples < c->samples) c->max_samples = c->samples;
+    for (size_t i = 0; !st && i < c->n_mcp; i++)
+        if (c->mcp[i].timeout_s <= 0) c->mcp[i].timeout_s = c->tool_timeout_s;
     if (st) {
         agent_config_free(c);
         return st;
