@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/rag_cli.h"
@@ -332,8 +333,13 @@ int rag_cli_search_setup(const char *cmd, rag_store *s, const rag_cli_query_opts
 
 void rag_cli_location(const rag_hit *h, char *buf, size_t cap)
 {
-    if (h->page > 0) snprintf(buf, cap, "%s (page %d)", h->path, h->page);
-    else snprintf(buf, cap, "%s:%d-%d", h->path, h->line_start, h->line_end);
+    /* stores keep absolute paths; below the current directory, show them relative */
+    char cwd[4096];
+    const char *path = h->path;
+    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    if (n > 1 && strncmp(path, cwd, n) == 0 && path[n] == '/') path += n + 1;
+    if (h->page > 0) snprintf(buf, cap, "%s (page %d)", path, h->page);
+    else snprintf(buf, cap, "%s:%d-%d", path, h->line_start, h->line_end);
 }
 
 static int cmd_search(int argc, char **argv)
