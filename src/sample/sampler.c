@@ -295,9 +295,15 @@ hearth_token hearth_sampler_sample(hearth_sampler *sm, const float *logits, hear
         if (!mask) return fail_tok(sm, e.message);
         for (int32_t w = 0; w < (V + 63) / 64; w++) {
             uint64_t bits = mask[w];
+            float *row = sm->work + (size_t)w * 64;
+            int32_t n = V - w * 64 < 64 ? V - w * 64 : 64;
             if (bits == ~0ull) continue;
-            for (int32_t b = 0; b < 64 && w * 64 + b < V; b++)
-                if (!(bits >> b & 1)) sm->work[w * 64 + b] = -INFINITY;
+            if (bits == 0) { /* most words outside strings: a plain fill */
+                for (int32_t b = 0; b < n; b++) row[b] = -INFINITY;
+                continue;
+            }
+            for (int32_t b = 0; b < n; b++)
+                if (!(bits >> b & 1)) row[b] = -INFINITY;
         }
     }
     float mx = -INFINITY;
