@@ -195,6 +195,8 @@ static void test_modes_and_filter(void **state)
     teardown_docs(&e);
 }
 
+static bool keep_only(void *u, int64_t id) { return id == *(const int64_t *)u; }
+
 /* With the HNSW threshold at 1, the index file is created, synced after changes (inserts and
  * tombstones), and rebuilt when corrupt; answers match exact search on this tiny store. */
 static void test_hnsw_index_sync(void **state)
@@ -237,6 +239,11 @@ static void test_hnsw_index_sync(void **state)
     assert_true(found);
     assert_non_null(strstr(h.path, "more.md"));
     rag_hit_clear(&h);
+    /* filtered search through the graph: only the ids the filter keeps come back */
+    int64_t only = ids[0];
+    int32_t m = rag_vindex_search(v, q, 3, 0, keep_only, &only, ids, sc);
+    assert_int_equal(m, 1);
+    assert_int_equal(ids[0], only);
     rag_vindex_free(v);
     rt_write(e.dir, "store.db.hnsw", "garbage", RT_LEN);
     hearth_log_set(NULL, NULL);
