@@ -6,6 +6,8 @@
 
 #define ATTN_NQ 32    /* query vectors per work item: tokens x query heads of one KV head */
 #define ATTN_CHUNK 64 /* cache rows converted to float at a time                          */
+/* Below this many queries per item, transposing V chunks for a gemm costs more than it saves. */
+#define ATTN_GEMM_MIN_Q 8
 
 hearth_status cpu_attn_reserve(cpu_attn *a, int n_threads, int32_t n_tok, int32_t max_kv,
                                int32_t n_head, int32_t n_head_kv, int32_t head_dim,
@@ -126,6 +128,27 @@ static void attn_item(const attn_job *j, const attn_scratch *w, int32_t item)
         memset(s + n, 0, (size_t)(nmax - n) * sizeof(float)); /* masked: no weight in P V */
         memset(j->out + ((size_t)(t0 + qi / j->group) * (size_t)j->n_head + (size_t)hk * j->group +
                          (size_t)(qi % j->group)) * (size_t)hd, 0, hd_bytes);
+    }
+    if (nq < ATTN_GEMM_MIN_Q) {
+        /* few queries (decoding): weighted sums of the V rows as they are, no transposition */
+        for (int32_t qi = 0; qi < nq; qi++) {
+            float *o = j->out + ((size_t)(t0 + qi / j->group) * (size_t)j->n_head + (size_t)hk * j->group +
+                                 (size_t)(qi % j->group)) * (size_t)hd;
+            const float *p = w->scores + (size_t)qi * nmax;
+            int32_t n = b->n_kv[t0 + qi / j->group];
+            for (int32_t c = 0; c < n; c++) {
+                const char *vr = j->vc + (size_t)(base + c) * j->row + (size_t)hk * j->head_bytes;
+                if (j->kv == HEARTH_TYPE_F32) {
+                    k->vec.axpy(o, p[c], (const float *)vr, hd);
+                } else if (j->kv == HEARTH_TYPE_F16) {
+                    k->vec.axpy_f16(o, p[c], (const hearth_f16 *)vr, hd);
+                } else {
+                    k->to_float[j->kv](vr, w->chunk, hd);
+                    k->vec.axpy(o, p[c], w->chunk, hd);
+                }
+            }
+        }
+        return;
     }
     /* out += P V: V^T chunk rows are the gemm's "weights", probability rows its activations */
     for (int32_t j0 = 0; j0 < nmax; j0 += ATTN_CHUNK) {
