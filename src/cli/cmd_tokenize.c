@@ -24,7 +24,8 @@ static const char *tokenize_help =
     "                put '--' before a TEXT that itself starts with '-'\n"
     "\n"
     "options:\n"
-    "  --no-special  treat special-token text as plain text (parse nothing)\n"
+    "  --no-special  treat control-token text as plain text (user-defined tokens, such as\n"
+    "                Qwen's <think>, are still matched, as llama.cpp does)\n"
     "  --no-bos      add neither BOS nor EOS (nor [CLS]/[SEP])\n"
     "  --json        print {\"ids\":[...],\"pieces\":[...]}; pieces are each token's bytes\n"
     "                (invalid UTF-8 in a piece is shown as U+FFFD)\n"
@@ -35,7 +36,7 @@ static const char *tokenize_help =
     "exit status: 0 on success, 1 if the model cannot be loaded, 2 on a usage error.\n"
     "\n"
     "examples:\n"
-    "  hearth tokenize qwen3.gguf '<|im_start|>user\\nHi<|im_end|>'\n"
+    "  hearth tokenize qwen3.gguf \"$(printf '<|im_start|>user\\nHi<|im_end|>')\"\n"
     "  echo 'Hello world' | hearth tokenize llama3.gguf - --json --no-bos\n";
 
 static const char *detokenize_help =
