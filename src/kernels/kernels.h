@@ -45,9 +45,9 @@ typedef struct hearth_vec_ops {
     float (*max)(const float *x, int64_t n);
     /* attention over an F16 cache, many rows per call (see hearth_vec_attn_* below) */
     void (*attn_scores_f16)(float *scores, const hearth_f16 *k, int64_t stride, int64_t n,
-                            const float *q, int64_t d, float scale);
+                            const float *q, int64_t nq, int64_t d, float scale);
     void (*attn_values_f16)(float *o, const float *p, const hearth_f16 *v, int64_t stride,
-                            int64_t n, int64_t d);
+                            int64_t n, int64_t nq, int64_t d);
 } hearth_vec_ops;
 
 typedef struct hearth_kernels {
@@ -155,13 +155,14 @@ void hearth_vec_swiglu(float *y, const float *gate, const float *up, int64_t n);
 void hearth_vec_gelu(float *y, const float *x, int64_t n);
 /* max x[i] (-INFINITY for n == 0) */
 float hearth_vec_max(const float *x, int64_t n);
-/* Attention over F16 K/V cache rows (row j starts at k + j * stride, d elements), one call per
- * (query head, span of cells) instead of one per row:
- *   scores[j] = scale * sum_i f16(k[j][i]) * q[i]          for j < n
- *   o[i]     += sum_j p[j] * f16(v[j][i])                   for i < d  */
+/* Attention over F16 K/V cache rows (row j starts at k + j * stride, d elements) for nq query
+ * heads that share those rows (GQA: the heads of one KV group), so each cache row is read from
+ * memory once per call rather than once per row and head:
+ *   scores[h * n + j] = scale * sum_i f16(k[j][i]) * q[h * d + i]     j < n, h < nq
+ *   o[h * d + i]     += sum_j p[h * n + j] * f16(v[j][i])             i < d, h < nq  */
 void hearth_vec_attn_scores_f16(float *scores, const hearth_f16 *k, int64_t stride, int64_t n,
-                                const float *q, int64_t d, float scale);
+                                const float *q, int64_t nq, int64_t d, float scale);
 void hearth_vec_attn_values_f16(float *o, const float *p, const hearth_f16 *v, int64_t stride,
-                                int64_t n, int64_t d);
+                                int64_t n, int64_t nq, int64_t d);
 
 #endif

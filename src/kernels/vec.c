@@ -127,15 +127,17 @@ static void gelu(float *y, const float *x, int64_t n)
 }
 
 static void attn_scores_f16(float *scores, const hearth_f16 *k, int64_t stride, int64_t n,
-                            const float *q, int64_t d, float scale)
+                            const float *q, int64_t nq, int64_t d, float scale)
 {
-    for (int64_t j = 0; j < n; j++) scores[j] = scale * dot_f16(k + j * stride, q, d);
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t h = 0; h < nq; h++) scores[h * n + j] = scale * dot_f16(k + j * stride, q + h * d, d);
 }
 
 static void attn_values_f16(float *o, const float *p, const hearth_f16 *v, int64_t stride,
-                            int64_t n, int64_t d)
+                            int64_t n, int64_t nq, int64_t d)
 {
-    for (int64_t j = 0; j < n; j++) axpy_f16(o, p[j], v + j * stride, d);
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t h = 0; h < nq; h++) axpy_f16(o + h * d, p[h * n + j], v + j * stride, d);
 }
 
 void hearth_kernels_fill_vec(hearth_vec_ops *v)
@@ -194,12 +196,12 @@ void hearth_vec_swiglu(float *y, const float *gate, const float *up, int64_t n) 
 void hearth_vec_gelu(float *y, const float *x, int64_t n) { ops()->gelu(y, x, n); }
 float hearth_vec_max(const float *x, int64_t n) { return ops()->max(x, n); }
 void hearth_vec_attn_scores_f16(float *scores, const hearth_f16 *k, int64_t stride, int64_t n,
-                                const float *q, int64_t d, float scale)
+                                const float *q, int64_t nq, int64_t d, float scale)
 {
-    ops()->attn_scores_f16(scores, k, stride, n, q, d, scale);
+    ops()->attn_scores_f16(scores, k, stride, n, q, nq, d, scale);
 }
 void hearth_vec_attn_values_f16(float *o, const float *p, const hearth_f16 *v, int64_t stride,
-                                int64_t n, int64_t d)
+                                int64_t n, int64_t nq, int64_t d)
 {
-    ops()->attn_values_f16(o, p, v, stride, n, d);
+    ops()->attn_values_f16(o, p, v, stride, n, nq, d);
 }

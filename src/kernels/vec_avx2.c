@@ -203,64 +203,78 @@ static void gelu(float *y, const float *x, int64_t n)
     }
 }
 
-/* Four K rows per pass: each query vector load feeds four FMAs. */
-static void attn_scores_f16(float *scores, const hearth_f16 *k, int64_t stride, int64_t n,
-                            const float *q, int64_t d, float scale)
+/* scores of rows j..j+3 for one query: each query vector load feeds four FMAs */
+static inline void scores4(float *out, const hearth_f16 *k0, int64_t stride,
+                           const float *q, int64_t d, float scale)
 {
-    int64_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        const hearth_f16 *k0 = k + j * stride, *k1 = k0 + stride, *k2 = k1 + stride, *k3 = k2 + stride;
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-        __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        int64_t i = 0;
-        for (; i + 8 <= d; i += 8) {
-            __m256 qv = _mm256_loadu_ps(q + i);
-            a0 = _mm256_fmadd_ps(hearth_avx2_load_f16(k0 + i), qv, a0);
-            a1 = _mm256_fmadd_ps(hearth_avx2_load_f16(k1 + i), qv, a1);
-            a2 = _mm256_fmadd_ps(hearth_avx2_load_f16(k2 + i), qv, a2);
-            a3 = _mm256_fmadd_ps(hearth_avx2_load_f16(k3 + i), qv, a3);
-        }
-        float s0 = hearth_avx2_hsum(a0), s1 = hearth_avx2_hsum(a1);
-        float s2 = hearth_avx2_hsum(a2), s3 = hearth_avx2_hsum(a3);
-        for (; i < d; i++) {
-            s0 += hearth_f16c(k0[i]) * q[i];
-            s1 += hearth_f16c(k1[i]) * q[i];
-            s2 += hearth_f16c(k2[i]) * q[i];
-            s3 += hearth_f16c(k3[i]) * q[i];
-        }
-        scores[j] = scale * s0;
-        scores[j + 1] = scale * s1;
-        scores[j + 2] = scale * s2;
-        scores[j + 3] = scale * s3;
+    const hearth_f16 *k1 = k0 + stride, *k2 = k1 + stride, *k3 = k2 + stride;
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= d; i += 8) {
+        __m256 qv = _mm256_loadu_ps(q + i);
+        a0 = _mm256_fmadd_ps(hearth_avx2_load_f16(k0 + i), qv, a0);
+        a1 = _mm256_fmadd_ps(hearth_avx2_load_f16(k1 + i), qv, a1);
+        a2 = _mm256_fmadd_ps(hearth_avx2_load_f16(k2 + i), qv, a2);
+        a3 = _mm256_fmadd_ps(hearth_avx2_load_f16(k3 + i), qv, a3);
     }
-    for (; j < n; j++) scores[j] = scale * dot_f16(k + j * stride, q, d);
+    float s[4] = {hearth_avx2_hsum(a0), hearth_avx2_hsum(a1), hearth_avx2_hsum(a2), hearth_avx2_hsum(a3)};
+    for (; i < d; i++) {
+        s[0] += hearth_f16c(k0[i]) * q[i];
+        s[1] += hearth_f16c(k1[i]) * q[i];
+        s[2] += hearth_f16c(k2[i]) * q[i];
+        s[3] += hearth_f16c(k3[i]) * q[i];
+    }
+    for (int r = 0; r < 4; r++) out[r] = scale * s[r];
 }
 
-/* The output stays in registers (64 floats at a time) while all n rows stream past. */
-static void attn_values_f16(float *o, const float *p, const hearth_f16 *v, int64_t stride,
-                            int64_t n, int64_t d)
+/* Four K rows at a time (1 KB at d = 128: it stays in L1 while every head of the group reads
+ * it), so each row comes from memory once. */
+static void attn_scores_f16(float *scores, const hearth_f16 *k, int64_t stride, int64_t n,
+                            const float *q, int64_t nq, int64_t d, float scale)
 {
-    int64_t i = 0;
-    for (; i + 64 <= d; i += 64) {
-        __m256 acc[8];
-        for (int c = 0; c < 8; c++) acc[c] = _mm256_loadu_ps(o + i + 8 * c);
-        for (int64_t j = 0; j < n; j++) {
-            __m256 pj = _mm256_set1_ps(p[j]);
-            const hearth_f16 *vr = v + j * stride + i;
-            for (int c = 0; c < 8; c++) acc[c] = _mm256_fmadd_ps(pj, hearth_avx2_load_f16(vr + 8 * c), acc[c]);
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4)
+        for (int64_t h = 0; h < nq; h++) scores4(scores + h * n + j, k + j * stride, stride, q + h * d, d, scale);
+    for (; j < n; j++)
+        for (int64_t h = 0; h < nq; h++) scores[h * n + j] = scale * dot_f16(k + j * stride, q + h * d, d);
+}
+
+#define VROWS 16 /* V rows per block: 4 KB at d = 128, reused from L1 by every head */
+
+/* Per head and block of rows, 64 outputs at a time stay in registers while the rows stream. */
+static void attn_values_f16(float *o, const float *p, const hearth_f16 *v, int64_t stride,
+                            int64_t n, int64_t nq, int64_t d)
+{
+    for (int64_t j0 = 0; j0 < n; j0 += VROWS) {
+        int64_t nj = n - j0 < VROWS ? n - j0 : VROWS;
+        const hearth_f16 *vb = v + j0 * stride;
+        for (int64_t h = 0; h < nq; h++) {
+            float *oh = o + h * d;
+            const float *ph = p + h * n + j0;
+            int64_t i = 0;
+            for (; i + 64 <= d; i += 64) {
+                __m256 acc[8];
+                for (int c = 0; c < 8; c++) acc[c] = _mm256_loadu_ps(oh + i + 8 * c);
+                for (int64_t j = 0; j < nj; j++) {
+                    __m256 pj = _mm256_set1_ps(ph[j]);
+                    const hearth_f16 *vr = vb + j * stride + i;
+                    for (int c = 0; c < 8; c++) acc[c] = _mm256_fmadd_ps(pj, hearth_avx2_load_f16(vr + 8 * c), acc[c]);
+                }
+                for (int c = 0; c < 8; c++) _mm256_storeu_ps(oh + i + 8 * c, acc[c]);
+            }
+            for (; i + 8 <= d; i += 8) {
+                __m256 acc = _mm256_loadu_ps(oh + i);
+                for (int64_t j = 0; j < nj; j++)
+                    acc = _mm256_fmadd_ps(_mm256_set1_ps(ph[j]), hearth_avx2_load_f16(vb + j * stride + i), acc);
+                _mm256_storeu_ps(oh + i, acc);
+            }
+            for (; i < d; i++) {
+                float s = oh[i];
+                for (int64_t j = 0; j < nj; j++) s += ph[j] * hearth_f16c(vb[j * stride + i]);
+                oh[i] = s;
+            }
         }
-        for (int c = 0; c < 8; c++) _mm256_storeu_ps(o + i + 8 * c, acc[c]);
-    }
-    for (; i + 8 <= d; i += 8) {
-        __m256 acc = _mm256_loadu_ps(o + i);
-        for (int64_t j = 0; j < n; j++)
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), hearth_avx2_load_f16(v + j * stride + i), acc);
-        _mm256_storeu_ps(o + i, acc);
-    }
-    for (; i < d; i++) {
-        float s = o[i];
-        for (int64_t j = 0; j < n; j++) s += p[j] * hearth_f16c(v[j * stride + i]);
-        o[i] = s;
     }
 }
 

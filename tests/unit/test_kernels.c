@@ -511,33 +511,41 @@ static void test_vec_ops(void **state)
                 want[i] = 0.5 * t * (1.0 + tanh(0.7978845608028654 * t * (1.0 + 0.044715 * t * t)));
             }
             check_close("gelu", ln, n, y, want, 4e-6, 1e-7);
-            /* attention over F16 rows: n rows of d (row stride > d), against float64 */
-            {
+            /* attention over F16 rows: 11 rows of d (row stride > d), 1 or 3 query heads
+             * sharing them, against float64 */
+            for (int64_t nq = 1; nq <= 3; nq += 2) {
                 const int64_t d = n, rows = 11, stride = d + 5;
                 hearth_f16 *kv = malloc(sizeof(hearth_f16) * rows * stride);
-                float *sc = malloc(sizeof(float) * rows), *o = malloc(sizeof(float) * d);
-                double *wo = malloc(sizeof(double) * (rows > d ? rows : d));
+                float *sc = malloc(sizeof(float) * rows * nq), *o = malloc(sizeof(float) * (d * nq + 1));
+                float *q = malloc(sizeof(float) * (d * nq + 1)), *p = malloc(sizeof(float) * rows * nq);
                 for (int64_t i = 0; i < rows * stride; i++) kv[i] = hearth_f32_to_f16(rnd_normal());
-                v->attn_scores_f16(sc, kv, stride, rows, b, d, 0.125f);
-                for (int64_t j = 0; j < rows; j++) {
-                    double acc = 0, mag = 0;
-                    for (int64_t i = 0; i < d; i++) {
-                        acc += (double)hearth_f16_to_f32(kv[j * stride + i]) * b[i];
-                        mag += fabs((double)hearth_f16_to_f32(kv[j * stride + i]) * b[i]);
+                for (int64_t i = 0; i < d * nq; i++) q[i] = rnd_normal();
+                v->attn_scores_f16(sc, kv, stride, rows, q, nq, d, 0.125f);
+                for (int64_t hd = 0; hd < nq; hd++)
+                    for (int64_t j = 0; j < rows; j++) {
+                        double acc = 0, mag = 0;
+                        for (int64_t i = 0; i < d; i++) {
+                            double t = (double)hearth_f16_to_f32(kv[j * stride + i]) * q[hd * d + i];
+                            acc += t;
+                            mag += fabs(t);
+                        }
+                        if (!(fabs(sc[hd * rows + j] - 0.125 * acc) <= 0.125 * 1e-5 * mag + 1e-30))
+                            fail_msg("%s attn_scores_f16 d=%lld head %lld row %lld: %.9g vs %.9g", ln,
+                                     (long long)d, (long long)hd, (long long)j, sc[hd * rows + j], 0.125 * acc);
                     }
-                    if (!(fabs(sc[j] - 0.125 * acc) <= 0.125 * 1e-5 * mag + 1e-30))
-                        fail_msg("%s attn_scores_f16 d=%lld row %lld: %.9g vs %.9g", ln, (long long)d,
-                                 (long long)j, sc[j], 0.125 * acc);
-                }
-                for (int64_t i = 0; i < d; i++) o[i] = x[i];
-                v->attn_values_f16(o, w, kv, stride, rows, d);
-                for (int64_t i = 0; i < d; i++) {
-                    double acc = x[i];
-                    for (int64_t j = 0; j < rows; j++) acc += (double)w[j] * hearth_f16_to_f32(kv[j * stride + i]);
-                    wo[i] = acc;
-                }
-                check_close("attn_values_f16", ln, d, o, wo, 1e-5, 1e-5);
-                free(kv); free(sc); free(o); free(wo);
+                for (int64_t i = 0; i < rows * nq; i++) p[i] = rnd_uniform() + 1.0f;
+                for (int64_t i = 0; i < d * nq; i++) o[i] = rnd_normal();
+                double *wo = malloc(sizeof(double) * (d * nq + 1));
+                for (int64_t hd = 0; hd < nq; hd++)
+                    for (int64_t i = 0; i < d; i++) {
+                        double acc = o[hd * d + i];
+                        for (int64_t j = 0; j < rows; j++)
+                            acc += (double)p[hd * rows + j] * hearth_f16_to_f32(kv[j * stride + i]);
+                        wo[hd * d + i] = acc;
+                    }
+                v->attn_values_f16(o, p, kv, stride, rows, nq, d);
+                check_close("attn_values_f16", ln, d * nq, o, wo, 1e-5, 1e-5);
+                free(kv); free(sc); free(o); free(q); free(p); free(wo);
             }
         }
         /* a fully masked row, and large magnitudes for the exp range */
