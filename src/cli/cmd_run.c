@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -320,6 +321,7 @@ int cmd_run(int argc, char **argv)
     if (o.prompt) {
         len = strlen(o.prompt);
     } else {
+        if (isatty(0)) fprintf(stderr, "hearth run: reading the prompt from standard input (end it with Ctrl-D)\n");
         in = read_stdin(&len);
         if (!in) {
             hearth_model_free(m);
