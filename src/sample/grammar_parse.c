@@ -139,7 +139,7 @@ static bool add_set(parser *P, const grange *r, uint32_t n, uint32_t *out)
         if (set_equal(g, P->set_hash[i] - 1, r, n)) { *out = P->set_hash[i] - 1; return true; }
     if (!sample_grow((void **)&g->ranges, &P->cap_ranges, g->n_ranges + n, sizeof *g->ranges)) goto oom;
     if (!sample_grow((void **)&g->sets, &P->cap_sets, g->n_sets + 1, sizeof *g->sets)) goto oom;
-    memcpy(g->ranges + g->n_ranges, r, n * sizeof *r);
+    if (n) memcpy(g->ranges + g->n_ranges, r, n * sizeof *r);
     g->sets[g->n_sets] = (gcharset){g->n_ranges, n};
     g->n_ranges += n;
     P->set_hash[i] = g->n_sets + 1;

@@ -224,6 +224,49 @@ static void test_forbid_after_prefix(void **state)
     hearth_grammar_free(gr);
 }
 
+/* Random mutations of valid grammars: each parses or fails with a message; the matcher runs on
+ * whatever parses. Under ASan this is the hostile-input check for the parser. */
+static void test_fuzz(void **state)
+{
+    (void)state;
+    static const char *seeds[] = {
+        "root ::= \"{\" ws ( str ws \":\" ws val ( \",\" ws str ws \":\" ws val )* )? \"}\"\n"
+        "str ::= \"\\\"\" [^\"\\\\]* \"\\\"\"\nval ::= str | [0-9]+ | \"[\" ( val ( \",\" val )* )? \"]\"\nws ::= [ \\t\\n]*\n",
+        "root ::= (\"a\" | [b-d]{2,4} | x?)+ # c\nx ::= \"\\u00e9\" . [^a-z]\n",
+    };
+    uint64_t rng = 99;
+    char buf[512];
+    int parsed = 0;
+    for (int it = 0; it < 3000; it++) {
+        const char *src = seeds[it % 2];
+        size_t n = strlen(src);
+        memcpy(buf, src, n + 1);
+        int edits = 1 + (int)(tv_lcg(&rng) % 4);
+        for (int e = 0; e < edits; e++) {
+            size_t at = tv_lcg(&rng) % n;
+            uint32_t op = tv_lcg(&rng) % 3;
+            static const char alphabet[] = "()[]{}|*+?\"\\:=-^.,#\n x09az\xc3\xa9";
+            if (op == 0) buf[at] = alphabet[tv_lcg(&rng) % (sizeof alphabet - 1)];
+            else if (op == 1 && n > 2) { memmove(buf + at, buf + at + 1, n - at); n--; }
+            else if (n + 1 < sizeof buf) { memmove(buf + at + 1, buf + at, n - at + 1); buf[at] = alphabet[tv_lcg(&rng) % (sizeof alphabet - 1)]; n++; }
+        }
+        hearth_error err = {0};
+        gram *g = gram_parse(buf, NULL, &err);
+        if (!g) {
+            assert_true(err.status != HEARTH_OK && err.message[0]);
+            continue;
+        }
+        parsed++;
+        gmatch *m = gmatch_new(g, &err);
+        int32_t st = m ? gmatch_start(m, &err) : -1;
+        st = gmatch_feed(m, st, "{\"a\": [1,2], \"b\":\"x\"}", 22);
+        (void)st;
+        gmatch_free(m);
+        gram_free(g);
+    }
+    assert_true(parsed > 10);
+}
+
 int main(void)
 {
     hearth_log_set(NULL, NULL);
@@ -233,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_masks_match_brute_force),
         cmocka_unit_test(test_partial_utf8_tokens),
         cmocka_unit_test(test_forbid_after_prefix),
+        cmocka_unit_test(test_fuzz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

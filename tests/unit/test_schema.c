@@ -151,6 +151,41 @@ static void test_budget_closes_values(void **state)
     sample_vocab_free(v);
 }
 
+/* Random mutations of the schemas: the compiler either refuses with a message or emits GBNF that
+ * the grammar parser accepts (ASan watches for the rest). */
+static void test_fuzz_schemas(void **state)
+{
+    (void)state;
+    uint64_t rng = 5;
+    char buf[2048];
+    int compiled = 0;
+    size_t n_schemas = sizeof SCHEMAS / sizeof *SCHEMAS;
+    for (int it = 0; it < 1500; it++) {
+        const char *src = SCHEMAS[it % n_schemas];
+        size_t n = strlen(src);
+        if (n >= sizeof buf - 8) continue;
+        memcpy(buf, src, n + 1);
+        for (int e = 0; e < 1 + (int)(tv_lcg(&rng) % 3); e++) {
+            static const char alphabet[] = "{}[]\":,0123456789-eE.\\ntruefalsenull$#/^*+?()|";
+            size_t at = tv_lcg(&rng) % n;
+            buf[at] = alphabet[tv_lcg(&rng) % (sizeof alphabet - 1)];
+        }
+        hearth_error err = {0};
+        char *g = hearth_json_schema_to_gbnf(buf, &err);
+        if (!g) {
+            assert_true(err.status != HEARTH_OK && err.message[0]);
+            continue;
+        }
+        compiled++;
+        gram *gr = gram_parse(g, NULL, &err);
+        /* never a syntax error in what the compiler wrote; at most a pattern that matches nothing */
+        if (!gr && !strstr(err.message, "can never be completed")) fail_msg("bad GBNF for %s: %s", buf, err.message);
+        gram_free(gr);
+        free(g);
+    }
+    assert_true(compiled > 100);
+}
+
 int main(void)
 {
     hearth_log_set(NULL, NULL);
@@ -158,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_schemas_random_walks),
         cmocka_unit_test(test_schema_errors),
         cmocka_unit_test(test_budget_closes_values),
+        cmocka_unit_test(test_fuzz_schemas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
