@@ -269,6 +269,7 @@ jv jinja_apply_filter(jctx *c, const char *name, jv v, jv *args, size_t nargs,
         double f = v.kind == JV_INT ? (double)v.u.i : v.u.f, m = pow(10, (double)prec);
         const char *how = want_str(c, method, "method");
         /* "common" is Python's round(): halves go to the even neighbour */
+        if (v.kind == JV_INT && !strcmp(how, "common") && prec >= 0) return v; /* round(int) is that int */
         double r = !strcmp(how, "ceil") ? ceil(f * m) / m : !strcmp(how, "floor") ? floor(f * m) / m
                                                                                  : nearbyint(f * m) / m;
         return jv_float(r);
@@ -403,7 +404,7 @@ bool jinja_apply_test(jctx *c, const char *name, jv v, jv *args, size_t nargs)
     if (!strcmp(name, "callable")) return v.kind == JV_MACRO || v.kind == JV_FUNC;
     if (!strcmp(name, "sameas")) return same(v, arg);
     if (!strcmp(name, "lower") || !strcmp(name, "upper")) {
-        if (v.kind != JV_STR) return false;
+        v = jv_to_string(c, v); /* Jinja tests str(value) */
         bool cased = false, up = name[0] == 'u';
         utf8proc_int32_t cp;
         for (utf8proc_ssize_t i = 0, w; i < (utf8proc_ssize_t)v.u.s->len; i += w) {

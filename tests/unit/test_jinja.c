@@ -151,6 +151,7 @@ static const jcase CASES[] = {
      "{{ x is sequence }}{{ 4.0 is divisibleby 2 }}{{ true | abs }}", NULL, "[[]00[]]TrueTrue1", NULL},
     {"{{ x | int }}", NULL, NULL, "filter 'int' applied to an undefined value"},
     {"{{ 'y' if (false | safe) else 'n' }}{{ [1] | safe }}", NULL, "y[1]", NULL},
+    {"{{ 3 | round(1) }}{{ 3 | round(1, 'ceil') }}{{ ['a'] is lower }}{{ none is upper }}", NULL, "33.0TrueFalse", NULL},
     {"{{ x is iterable }}{{ none is iterable }}[{{ {'a': 1}[x] }}][{{ [1][x] }}]{% for i in x %}no{% endfor %}", NULL,
      "TrueFalse[][]", NULL},
     /* string methods */
