@@ -446,6 +446,77 @@ HEARTH_API hearth_status hearth_generate_n(hearth_context *ctx, hearth_sampler *
                                            hearth_error *err);
 HEARTH_API void hearth_generation_free(hearth_generation *gen);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Model store and pull (Ollama's layout and registry protocol)                                */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Models live in $HEARTH_MODELS (default ~/.hearth/models) as Ollama keeps them: sha256
+ * blobs plus manifests. Names: "qwen3:0.6b", "user/model:tag", "hf.co/ORG/REPO:Q4_K_M". */
+typedef struct hearth_store_entry {
+    char name[400];        /* display name: "qwen3:0.6b"                                      */
+    char digest[72];       /* "sha256:<hex>" of the manifest                                  */
+    uint64_t size;         /* bytes of all layers                                             */
+    int64_t modified;      /* unix seconds                                                    */
+    char model_path[4096]; /* the GGUF blob                                                   */
+} hearth_store_entry;
+
+/* A name or a path to the GGUF file it stands for: an existing file is returned as it is;
+ * otherwise the name is looked up in the store. */
+HEARTH_API hearth_status hearth_store_resolve(const char *name_or_path, char *path,
+                                              size_t path_size, hearth_error *err);
+/* All models, sorted by name. *entries is malloc'd (free() it). */
+HEARTH_API hearth_status hearth_store_list(hearth_store_entry **entries, int32_t *n,
+                                           hearth_error *err);
+/* Removes a name; blobs no other manifest uses are deleted too. */
+HEARTH_API hearth_status hearth_store_remove(const char *name, hearth_error *err);
+HEARTH_API hearth_status hearth_store_copy(const char *src, const char *dst, hearth_error *err);
+/* Creates NAME from a Modelfile's text (FROM a GGUF path or a stored name; PARAMETER, TEMPLATE,
+ * SYSTEM, LICENSE). Relative FROM paths are taken from base_dir. */
+HEARTH_API hearth_status hearth_store_create(const char *name, const char *modelfile,
+                                             const char *base_dir, hearth_error *err);
+/* The text of a layer of a stored model ("params", "template", "system", "license"):
+ * malloc'd into *out, or NULL when the model has no such layer. */
+HEARTH_API hearth_status hearth_store_layer(const char *name, const char *kind, char **out,
+                                            hearth_error *err);
+
+/* Progress of a pull: status text ("pulling manifest", "pulling sha256:…", "verifying sha256
+ * digest", "writing manifest", "success"), with byte counts while a blob downloads. */
+typedef void (*hearth_pull_progress_fn)(const char *status, const char *digest,
+                                        uint64_t completed, uint64_t total, void *user);
+/* Pulls NAME from its registry (https://<host>, or $HEARTH_REGISTRY for every host): the
+ * manifest, then each layer not already present, resumable (a partial blob continues where
+ * it stopped), verified by sha256 before it is renamed into place. Return false from the
+ * progress callback (via *cancel) to stop. */
+HEARTH_API hearth_status hearth_store_pull(const char *name, hearth_pull_progress_fn progress,
+                                           void *user, const volatile bool *cancel,
+                                           hearth_error *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* HTTP server: the Ollama API (/api/...) and the OpenAI API (/v1/...)                         */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct hearth_server_params {
+    const char *host;     /* listen address; default "127.0.0.1"                               */
+    int32_t port;         /* default 11434; 0 = any free port (see hearth_server_port)         */
+    int32_t n_slots;      /* concurrent generations per model, batched together; default 4     */
+    int32_t n_ctx;        /* context per generation; default 4096 (capped by the model)         */
+    int32_t n_threads;    /* 0 = physical cores                                                */
+    int32_t max_queue;    /* requests waiting per model before 503; default 64                 */
+    int32_t max_connections; /* default 128                                                   */
+    double keep_alive;    /* seconds a model stays loaded after its last request; default 300  */
+    const char *api_key;  /* when set, every request needs "Authorization: Bearer <key>"       */
+} hearth_server_params;
+
+typedef struct hearth_server hearth_server;
+
+HEARTH_API hearth_server_params hearth_server_default_params(void);
+/* Starts serving on its own threads; returns at once. */
+HEARTH_API hearth_server *hearth_server_start(const hearth_server_params *params,
+                                              hearth_error *err);
+HEARTH_API int32_t hearth_server_port(const hearth_server *server);
+/* Stops accepting, finishes nothing further, unloads every model. */
+HEARTH_API void hearth_server_stop(hearth_server *server);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,18 +17,24 @@ typedef int (*cli_command_fn)(int argc, char **argv);
 
 /* The subcommands (argv[0] is the subcommand name). */
 /* (one declaration per subcommand; add yours here and a line in main.c's table) */
+int cmd_tokenize(int argc, char **argv);
+int cmd_detokenize(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);
-int cmd_agent(int argc, char **argv);
-int cmd_audit(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
 int cmd_rag(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
-int cmd_tokenize(int argc, char **argv);
-int cmd_detokenize(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* Prints "hearth CMD: message" to stderr; returns 1 so callers can `return cli_fail(...)`. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

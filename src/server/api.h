@@ -1,0 +1,82 @@
+/*
+ * api — what the Ollama and OpenAI endpoints share: the server state, a generation job that
+ * ties N scheduler requests to one HTTP reply (streamed or whole), option parsing, prompts.
+ */
+#ifndef HEARTH_SERVER_API_H
+#define HEARTH_SERVER_API_H
+
+#include <jansson.h>
+#include <pthread.h>
+
+#include "server/http.h"
+#include "server/sched.h"
+
+typedef struct server_state {
+    sched *sched;
+    const char *api_key;    /* bearer token required when set */
+    double started;
+    pthread_mutex_t mu;     /* guards the counters below */
+    uint64_t http_requests, http_errors;
+} server_state;
+
+/* ---- a generation job -------------------------------------------------------------------- */
+typedef struct api_job api_job;
+typedef void (*api_piece_fn)(api_job *job, int index, const char *text, size_t len, const hearth_sample *s);
+typedef void (*api_finish_fn)(api_job *job); /* streaming: write the last chunks (stream closes after) */
+
+struct api_job {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sched_model *model;
+    double keep_alive;       /* -2: the server's default                                      */
+    int n, n_submitted, n_done;
+    bool all_submitted;
+    gen_request **reqs;
+    http_stream *stream;     /* NULL: the handler waits and answers with one body             */
+    api_piece_fn on_piece;   /* streaming only                                                */
+    api_finish_fn on_finish; /* streaming only                                                */
+    char id[48];             /* "chatcmpl-…" / "cmpl-…"                                       */
+    char model_name[400];
+    int64_t created;         /* unix seconds                                                  */
+    double t_start, t_load;  /* monotonic: request arrival, model ready                       */
+    void *fmt;               /* per-API formatting state                                      */
+    bool (*want_piece)(api_job *job); /* false: buffer instead of streaming (tool calls)      */
+};
+
+/* Takes ownership of reqs[0..n) (allocated with calloc, prompt etc. filled). For streaming,
+ * job->stream must be set and on_piece/on_finish too. Returns false (with err filled) when not
+ * even the first request could be queued; the job is then the caller's to free. */
+bool api_job_run(api_job *job, hearth_error *err);
+/* Non-streaming: waits until every request is done. */
+void api_job_wait(api_job *job);
+void api_job_free(api_job *job);
+
+/* ---- shared parsing ------------------------------------------------------------------------ */
+/* Reads Ollama "options" (or OpenAI top-level fields, same names mapped by the caller) into r. */
+hearth_status api_apply_options(json_t *opts, gen_request *r, hearth_error *err);
+/* "stop": string or array of strings. */
+hearth_status api_set_stop(json_t *stop, gen_request *r, hearth_error *err);
+/* keep_alive: number of seconds or a duration string ("5m", "1h", "-1"); -2 when absent. */
+hearth_status api_keep_alive(json_t *v, double *out, hearth_error *err);
+/* Renders messages with the model's chat template and tokenizes; or tokenizes raw text. */
+hearth_status api_tokenize_chat(const hearth_model *m, json_t *messages, json_t *tools, int think,
+                                gen_request *r, hearth_error *err);
+hearth_status api_tokenize_text(const hearth_model *m, const char *text, bool add_special,
+                                gen_request *r, hearth_error *err);
+/* Applies a stored model's Modelfile PARAMETERs (if any) as defaults. */
+void api_apply_model_params(const char *name, gen_request *r);
+
+/* RFC 3339 time with nanoseconds, as Ollama prints it. */
+void api_time_rfc3339(char *buf, size_t size);
+/* Parses the body as a JSON object or answers 400. */
+json_t *api_parse_body(const http_request *req, http_response *res, bool openai);
+void api_openai_error(http_response *res, int status, const char *type, const char *fmt, ...)
+    HEARTH_PRINTF(4, 5);
+/* HTTP status for a failed hearth call: 404 not found, 400 bad input, 503 busy, 500 else. */
+int api_status_for(hearth_status st);
+
+/* Endpoint groups; each returns false when the path is not theirs. */
+bool api_ollama_route(server_state *s, const http_request *req, http_response *res);
+bool api_openai_route(server_state *s, const http_request *req, http_response *res);
+
+#endif
