@@ -6,7 +6,8 @@
  *
  * A server is untrusted: every read has a deadline, lines are size-capped, unexpected
  * messages (server requests, notifications, stale responses) are skipped, and a server that
- * dies is restarted once on the next call; after that its calls return error observations.
+ * dies or times out is restarted on the next call (twice at most); after that its calls
+ * return error observations.
  * The pipes are a socketpair so a write to a dead server is EPIPE, not a SIGPIPE that kills us.
  */
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include "base/base.h"
 
 #define LINE_MAX_BYTES (8 << 20)
+#define MAX_RESTARTS 2 /* per agent run: a server that keeps dying stays down */
 
 struct agent_mcp {
     const agent_mcp_server *cfg;
@@ -179,7 +181,9 @@ static json_t *request(agent_mcp *m, const char *method, json_t *params, char *w
         json_t *r = read_msg(m, deadline, &why);
         if (!r) {
             snprintf(why_buf, why_size, "mcp %s: %s: %s", m->cfg->name, method, why);
-            if (strcmp(why, "timed out")) reap(m);
+            /* After a timeout the server is busy with a call nobody waits for: stop it, so the
+             * next call gets a fresh server instead of queueing behind the hung one. */
+            reap(m);
             return NULL;
         }
         json_t *rid = json_object_get(r, "id");
@@ -267,7 +271,7 @@ json_t *agent_mcp_tools(agent_mcp *m) { return m->tools; }
 json_t *agent_mcp_call(agent_mcp *m, const char *tool, json_t *args)
 {
     char why[512];
-    if (m->fd < 0 && m->restarts < 1) { /* crashed earlier: one restart */
+    if (m->fd < 0 && m->restarts < MAX_RESTARTS) { /* crashed or timed out earlier */
         hearth_error e;
         m->restarts++;
         if (spawn(m, &e) || handshake(m, &e)) {

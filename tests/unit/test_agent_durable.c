@@ -59,14 +59,15 @@ static void test_mcp_client(void **state)
     expect(call(m, "add", "{\"a\":40,\"b\":2}"), true, "output", "42");
     expect(call(m, "fail", "{}"), false, "error", "boom");
     expect(call(m, "nope", "{}"), false, "error", "unknown tool");
-    /* Timeout: an observation; the late reply is skipped by id and the next call works. */
+    /* Timeout: an observation; the busy server is stopped and the next call gets a fresh one
+     * (restart 1 of 2). */
     double t0 = hearth_time_sec();
     cfg.timeout_s = 0.3;
     expect(call(m, "sleep", "{\"seconds\":0.8}"), false, "error", "timed out");
     assert_true(hearth_time_sec() - t0 < 0.7);
     cfg.timeout_s = 2.0;
     expect(call(m, "echo", "{\"text\":\"after\"}"), true, "output", "after");
-    /* Crash: reported; the next call restarts the server once. */
+    /* Crash: reported; the next call restarts the server (restart 2 of 2), then it stays down. */
     expect(call(m, "crash", "{}"), false, "error", "server exited");
     expect(call(m, "echo", "{\"text\":\"restarted\"}"), true, "output", "restarted");
     expect(call(m, "crash", "{}"), false, "error", "server exited");
@@ -237,12 +238,47 @@ static void test_mcp_tools_in_agent(void **state)
     scn_rmdir();
 }
 
+/* A tool that hangs is cut off at the deadline; the run goes on with the timeout as an
+ * observation and still answers. */
+static void test_tool_timeout_in_run(void **state)
+{
+    (void)state;
+    scn_mkdir();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "tools: [\"t.*\"]\nmcp: [{name: t, command: [%s]}]\nlimits: {tool_timeout_seconds: 0.3}\n"
+             "confidence: {max_samples: 1}\n", server);
+    agent_config *c = scn_config(yaml);
+    agent_backend b = backend("{\"responses\":[{\"role\":\"planner\",\"samples\":[{\"text\":"
+                              "\"{\\\"steps\\\":[{\\\"tool\\\":\\\"t.sleep\\\",\\\"arguments\\\":{\\\"seconds\\\":3}},"
+                              "{\\\"tool\\\":\\\"t.add\\\",\\\"arguments\\\":{\\\"a\\\":1,\\\"b\\\":2}}]}\"}]},"
+                              "{\"role\":\"planner\",\"samples\":[{\"text\":\"{\\\"final\\\":true}\"}]},"
+                              "{\"role\":\"answerer\",\"samples\":[{\"text\":\"3 [2]\",\"confidence\":0.9}]}]}");
+    scn_events ev = {json_array()};
+    agent_run_opts o = {.backend = &b, .on_event = scn_on_event, .event_user = &ev};
+    agent_run_result r;
+    hearth_error err = {0};
+    double t0 = hearth_time_sec();
+    if (agent_run(c, "sleep then add", &o, &r, &err)) fail_msg("%s", err.message);
+    assert_int_equal(scn_count(&ev, "observation", "text", "timed out"), 1);
+    assert_int_equal(scn_count(&ev, "observation", "text", "3"), 1); /* t.add ran on a fresh server */
+    assert_string_equal(r.answer, "3 [2]");
+    assert_string_equal(r.decision, "accepted");
+    assert_true(hearth_time_sec() - t0 < 6); /* the late reply was skipped, not waited for forever */
+    agent_run_result_clear(&r);
+    agent_backend_free(&b);
+    json_decref(ev.all);
+    agent_config_free(c);
+    scn_rmdir();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mcp_client),
         cmocka_unit_test(test_sigkill_then_resume),
         cmocka_unit_test(test_mcp_tools_in_agent),
+        cmocka_unit_test(test_tool_timeout_in_run),
     };
     return cmocka_run_group_tests(tests, find_server, NULL);
 }
