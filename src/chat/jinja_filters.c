@@ -338,6 +338,8 @@ jv jinja_apply_filter(jctx *c, const char *name, jv v, jv *args, size_t nargs,
             jv u = jv_list(c, 0);
             for (size_t i = 0; i < out.u.l->n; i++) {
                 jv x = out.u.l->items[i], kx = jinja_str_case(c, x, cs ? -1 : 0);
+                if ((x.kind == JV_LIST && !x.u.l->tuple) || x.kind == JV_DICT || x.kind == JV_NS)
+                    jrt_fail(c, "unique: a %s cannot be compared for uniqueness (unhashable)", jv_type_name(x));
                 bool seen = false;
                 for (size_t k = 0; k < u.u.l->n && !seen; k++)
                     seen = jv_equal(jinja_str_case(c, u.u.l->items[k], cs ? -1 : 0), kx);
