@@ -143,7 +143,8 @@ static void on_event(void *user, json_t *ev)
     }
     const char *t = str(ev, "type");
     if (!strcmp(t, "start")) {
-        printf("run %s: %s%s\n", str(ev, "run_id"), str(ev, "agent"), json_is_true(json_object_get(ev, "resumed")) ? " (resumed)" : "");
+        printf("run %s: %s%s%s\n", str(ev, "run_id"), str(ev, "agent"), str(ev, "workflow"),
+               json_is_true(json_object_get(ev, "resumed")) ? " (resumed)" : "");
         print_short("  task: ", str(ev, "task"), 200);
     } else if (!strcmp(t, "plan")) {
         if (json_object_get(ev, "final")) printf("  plan: done, ready to answer\n");
@@ -173,7 +174,15 @@ static void on_event(void *user, json_t *ev)
         printf("  escalation: %s under %s; redacted: %s\n", json_is_true(json_object_get(ev, "ok")) ? "sent" : "failed",
                str(ev, "rule"), *str(ev, "redacted_classes") ? str(ev, "redacted_classes") : "nothing");
     } else if (!strcmp(t, "node")) {
-        printf("  node %s (%s)\n", str(ev, "node"), str(ev, "kind"));
+        json_t *v = json_object_get(ev, "value");
+        char *text = json_is_string(v) ? strdup(json_string_value(v)) : v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        char prefix[160];
+        snprintf(prefix, sizeof prefix, "  node %s (%s)%s%s%s", str(ev, "node"), str(ev, "kind"),
+                 *str(ev, "reason") ? ": " : "", str(ev, "reason"), text ? " -> " : "");
+        print_short(prefix, text ? text : "", 160);
+        free(text);
+    } else if (!strcmp(t, "approval")) {
+        printf("  approval needed at %s: %s\n", str(ev, "node"), str(ev, "message"));
     } else if (!strcmp(t, "final")) {
         printf("answer (%s, confidence %.2f%s):\n%s\n", str(ev, "decision"), num(ev, "confidence"),
                json_is_true(json_object_get(ev, "low_confidence")) ? ", LOW CONFIDENCE" : "", str(ev, "answer"));

@@ -86,6 +86,25 @@ out=$("$H" agent replay "$run" --from 2 --state "$T/runs.db" --script "$T/rest.j
 [ "$(grep -c count "$T/calls.log")" -eq 1 ] || fail "replay --from 2 repeated step 1"
 "$H" audit verify "$T/audit.jsonl" >/dev/null || fail "audit after kill/resume"
 
+# Workflow with an approval interrupt: exit 3 while waiting, resume --approve finishes it.
+cat > "$T/wf.yaml" <<'YAML'
+name: refund
+agent: agent.yaml
+output: result
+nodes:
+  - {id: total, kind: tool, tool: calc, arguments: {expression: "{{input}} * 3"}, next: approve}
+  - {id: approve, kind: approval, message: "Refund {{total}} EUR?", next: pay}
+  - {id: pay, kind: tool, tool: calc, arguments: {expression: "{{total}} + 1"}, output: result}
+YAML
+echo '{"responses":[]}' > "$T/none.json"
+out=$("$H" agent workflow "$T/wf.yaml" "19.99" --script "$T/none.json"); rc=$?
+[ $rc -eq 3 ] || fail "waiting workflow exit $rc: $out"
+echo "$out" | grep -q "approval needed at approve: Refund 59.97 EUR?" || fail "approval message: $out"
+wf=$(echo "$out" | sed -n 's/^waiting for approval: hearth agent resume \([^ ]*\) --approve$/\1/p')
+[ -n "$wf" ] || fail "no run id in: $out"
+out=$("$H" agent resume "$wf" --state "$T/runs.db" --script "$T/none.json" --approve) || fail "approve exit $?: $out"
+echo "$out" | tail -1 | grep -q "^60.97$" || fail "workflow result: $out"
+
 # Air gap: local scenarios in a network namespace without interfaces.
 if unshare -n true 2>/dev/null || unshare -rn true 2>/dev/null; then
     U="unshare -n"; unshare -n true 2>/dev/null || U="unshare -rn"
