@@ -78,21 +78,27 @@ $(BUILD)/src/rag/%.o: src/rag/%.c
 
 $(BUILD)/libhearth.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo 'AR   $@'
+	@ar rcs $@ $^
 $(BUILD)/libhearth.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libhearth.so.0 $(LDSAN) -o $@ $^ $(LDLIBS)
+	@echo 'LD   $@'
+	@$(CC) -shared -Wl,-soname,libhearth.so.0 $(LDSAN) -o $@ $^ $(LDLIBS)
 $(BUILD)/hearth: $(CLI_OBJ) $(BUILD)/libhearth.a
-	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(BUILD)/libhearth.a $(LDLIBS)
+	@echo 'LD   $@'
+	@$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(BUILD)/libhearth.a $(LDLIBS)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhearth.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhearth.a $(LDSAN) $(LDLIBS) $(TEST_LIBS)
+	@echo 'LD   $@'
+	@$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhearth.a $(LDSAN) $(LDLIBS) $(TEST_LIBS)
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libhearth.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDSAN) $(LDLIBS)
+	@echo 'LD   $@'
+	@$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDSAN) $(LDLIBS)
 # The example is built exactly as an outside program would be: public header only.
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libhearth.a
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(OPT) $(WARN) -Iinclude -o $@ $< $(BUILD)/libhearth.a $(LDSAN) $(LDLIBS)
+	@echo 'LD   $@'
+	@$(CC) -std=c11 $(OPT) $(WARN) -Iinclude -o $@ $< $(BUILD)/libhearth.a $(LDSAN) $(LDLIBS)
 $(BUILD)/hearth.pc: Makefile
 	@mkdir -p $(BUILD)
 	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: hearth\nDescription: local-first AI agent runtime\nVersion: %s\nLibs: -L$${libdir} -lhearth\nLibs.private: %s -lm -lpthread\nCflags: -I$${includedir}\nRequires.private: %s\n' \
