@@ -17,7 +17,7 @@ void jinja_sort(jctx *c, jv *items, size_t n, const char *attr, bool reverse, bo
 
 static const char *const FILTERS[] = {
     "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first",
-    "float", "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max",
+    "float", "format", "indent", "int", "items", "join", "last", "length", "list", "lower", "map", "max",
     "min", "reject", "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr",
     "sort", "string", "sum", "title", "tojson", "trim", "unique", "upper", "wordcount", NULL};
 
@@ -254,6 +254,15 @@ jv jinja_apply_filter(jctx *c, const char *name, jv v, jv *args, size_t nargs,
             else jbuf_put(c, &b, &ch, 1);
         }
         return jbuf_to_str(c, &b);
+    }
+    if (!strcmp(name, "format")) { /* "%s-%s" | format(a, b), or named: format(k=v) */
+        jv fmt = jv_to_string(c, v);
+        if (nkw) {
+            jv d = jv_dict(c, nkw);
+            for (size_t i = 0; i < nkw; i++) jv_dict_set(c, d.u.d, kwn[i], strlen(kwn[i]), kwv[i]);
+            return jinja_percent_format(c, fmt, NULL, 0, d.u.d);
+        }
+        return jinja_percent_format(c, fmt, args, nargs, NULL);
     }
     if (!strcmp(name, "int")) return parse_number(c, v, false, ARG(0, "default", jv_int(0)));
     if (!strcmp(name, "float")) return parse_number(c, v, true, ARG(0, "default", jv_float(0)));

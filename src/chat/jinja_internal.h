@@ -232,6 +232,11 @@ jv jinja_call_global(jctx *c, jfunc_id fn, jv *args, size_t nargs, const char **
 void jinja_install_globals(jctx *c, jscope *root);
 void jscope_set(jctx *c, jscope *s, const char *name, jv v);
 
+/* Python string formatting (jinja_format.c): fmt % args (named: the mapping of %(key)s,
+ * or NULL) and fmt.format(*args, **kwargs). */
+jv jinja_percent_format(jctx *c, jv fmt, jv *args, size_t nargs, const jdict *named);
+jv jinja_brace_format(jctx *c, jv fmt, jv *args, size_t nargs, const char **kwn, jv *kwv, size_t nkw);
+
 /* keyword lookup: value of kwarg `name`, else positional args[pos] if present, else dflt */
 jv jarg(jv *args, size_t nargs, size_t pos, const char **kwn, jv *kwv, size_t nkw,
         const char *name, jv dflt);

@@ -238,7 +238,7 @@ static bool str_method(jctx *c, jv s, const char *m, jv *args, size_t nargs, con
         }
         *out = jv_bool(ok);
     } else if (!strcmp(m, "format")) {
-        jrt_fail(c, "unsupported feature: str.format()");
+        *out = jinja_brace_format(c, s, args, nargs, kwn, kwv, nkw);
     } else {
         return false;
     }

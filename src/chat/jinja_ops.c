@@ -300,8 +300,11 @@ jv jv_binary(jctx *c, int op, jv a, jv b)
         return repeat(c, a, num_i(b));
     if (op == OP_MUL && (b.kind == JV_STR || b.kind == JV_LIST) && (a.kind == JV_INT || a.kind == JV_BOOL))
         return repeat(c, b, num_i(a));
-    if (op == OP_MOD && a.kind == JV_STR)
-        jrt_fail(c, "unsupported feature: printf-style string formatting with '%%'");
+    if (op == OP_MOD && a.kind == JV_STR) {
+        if (b.kind == JV_LIST && b.u.l->tuple) return jinja_percent_format(c, a, b.u.l->items, b.u.l->n, NULL);
+        if (b.kind == JV_DICT) return jinja_percent_format(c, a, &b, 1, b.u.d);
+        return jinja_percent_format(c, a, &b, 1, NULL);
+    }
     jrt_fail(c, "unsupported operand types for %s: %s and %s", OP_NAMES[op], jv_type_name(a),
              jv_type_name(b));
 }

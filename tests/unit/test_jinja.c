@@ -166,6 +166,18 @@ static const jcase CASES[] = {
     {"{{ 'abcb'.find('b') }}{{ 'abcb'.count('b') }}{{ '-'.join(['a', 'b']) }}{{ 'x.json'.removesuffix('.json') }}", NULL,
      "12a-bx", NULL},
     {"{{ '\xc3\x89T\xc3\x89'.lower() }}{{ '\xc3\xa9t\xc3\xa9' | upper }}", NULL, "\xc3\xa9t\xc3\xa9\xc3\x89T\xc3\x89", NULL},
+    /* Python string formatting */
+    {"{{ '%s' % 1 }}|{{ '%s and %r' % ('a', 'b') }}|{{ '%5.2f|%-4d|%03d|%x|%%' % (3.14159, 7, 5, 255) }}", NULL,
+     "1|a and 'b'| 3.14|7   |005|ff|%", NULL},
+    {"{{ '%(n)s=%(v)d' % {'n': 'x', 'v': 2} }}|{{ '%s-%s' | format('a', 1) }}|{{ '%.2s' % 'abc' }}|{{ '%5s|' % 'ab' }}"
+     "{{ '%s' % [1, 2] }}", NULL, "x=2|a-1|ab|   ab|[1, 2]", NULL},
+    {"{{ '{} {}'.format('a', 1) }}{{ '{1}{0}'.format('a', 'b') }}{{ '{x}!'.format(x=3) }}{{ '{{}}'.format() }}", NULL,
+     "a 1ba3!{}", NULL},
+    {"{{ '%s %s' % 1 }}", NULL, NULL, "not enough arguments for format string"},
+    {"{{ '%s' % (1, 2) }}", NULL, NULL, "not all arguments converted"},
+    {"{{ '%q' % 1 }}", NULL, NULL, "unsupported format character 'q'"},
+    {"{{ '{:>5}'.format(1) }}", NULL, NULL, "unsupported feature: str.format() field '{:>5}'"},
+    {"{{ '{5}'.format(1) }}", NULL, NULL, "replacement index 5 out of range"},
     /* dict and list methods */
     {"{{ d.get('a') }}{{ d.get('z') }}{{ d.get('z', 0) }}{{ d.keys() | list }}{{ d.values() | list }}", "{\"d\": {\"a\": 1}}",
      "1None0['a'][1]", NULL},
@@ -180,8 +192,6 @@ static const jcase CASES[] = {
     {"{% include 'other.j2' %}", NULL, NULL, "line 1, col 4: unsupported tag 'include'"},
     {"{% extends 'base' %}", NULL, NULL, "unsupported tag 'extends'"},
     {"{% for x in y recursive %}{% endfor %}", NULL, NULL, "unsupported feature: recursive loops"},
-    {"{{ '%s' % 1 }}", NULL, NULL, "unsupported feature: printf-style"},
-    {"{{ '{}'.format(1) }}", NULL, NULL, "unsupported feature: str.format()"},
     {"{{ f(*args) }}", NULL, NULL, "unsupported feature: *-arguments"},
     {"{{ nosuchfunction(1) }}", NULL, NULL, "unknown function 'nosuchfunction'"},
     {"{{ 'abc'.nosuchmethod() }}", NULL, NULL, "has no method 'nosuchmethod'"},
