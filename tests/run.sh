@@ -10,7 +10,7 @@ export HEARTH_FIXTURES="${HEARTH_FIXTURES:-$(cd "$(dirname "$0")/../.." && pwd)/
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 LOG=${TEST_LOG_DIR:-$REL/test-logs}
-mkdir -p "$LOG"
+mkdir -p "$LOG/unit" "$LOG/cli" # test names are unit/NAME and cli/NAME
 passed=0; failed=0; failures=""
 run_one() { # name, command...
     name=$1; shift
