@@ -29,6 +29,16 @@ for arch in llama qwen2 qwen3 phi3 bert; do
     done
 done
 
+# synthesized models compute: finite next-token logprobs (decoders), a finite embedding (bert)
+for arch in llama qwen2 qwen3 phi3; do
+    out=$("$H" eval "$T/$arch-q4_k_m.gguf" --tokens 1,300,400,500 --top 3 --json) || fail "eval $arch: exit $?"
+    echo "$out" | grep -q '"logprob":-' || fail "eval $arch: no logprobs: $out"
+    echo "$out" | grep -qi 'nan\|inf' && fail "eval $arch: non-finite values: $out"
+done
+out=$("$H" embed "$T/bert-q8_0.gguf" "hello world" --json) || fail "embed bert: exit $?"
+echo "$out" | grep -q '"embeddings":\[\[' || fail "embed bert: $out"
+echo "$out" | grep -qi 'nan\|inf' && fail "embed bert: non-finite values: $out"
+
 # the sanitizer build writes the same bytes as the release build (and shows no errors)
 "$HA" synth -q --arch qwen3 $TINY --head-dim 128 --type q4_k_m --seed 5 -o "$T/asan.gguf" || fail "asan synth"
 "$H" synth -q --arch qwen3 $TINY --head-dim 128 --type q4_k_m --seed 5 -o "$T/rel.gguf" || fail "release synth"
