@@ -3,6 +3,7 @@
  * qwen3 (per-head Q/K RMSNorm), phi3 (fused QKV and gate/up). All share one forward pass
  * (forward.c); what differs is which tensors exist and how RoPE pairs dimensions.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,13 @@ static hearth_status check_positive(hearth_model *m, const char *what, int64_t v
     return HEARTH_OK;
 }
 
+/* YaRN's correction range (as ggml computes it, in float): the pair indices whose
+ * wavelength spans between beta_fast and beta_slow turns over the original context. */
+static float yarn_corr_dim(int n_dims, int n_ctx_orig, float beta, float base)
+{
+    return (float)n_dims * logf((float)n_ctx_orig / (beta * 2.0f * (float)M_PI)) / (2.0f * logf(base));
+}
+
 static hearth_status rope_scaling(hearth_model *m, hearth_error *err)
 {
     hearth_hparams *hp = &m->hp;
@@ -29,30 +37,41 @@ static hearth_status rope_scaling(hearth_model *m, hearth_error *err)
         hearth_status st = hearth_gguf_get_str(m->gguf, key, &type, err);
         if (st) return st;
     }
-    float factor = 0;
-    hearth_status st = hearth_model_hp_f32(m, "rope.scaling.factor", false, 0.0f, &factor, err);
-    if (!st) st = hearth_model_hp_i32(m, "rope.scaling.original_context_length", false, hp->n_ctx_train,
-                                      &hp->n_ctx_orig, err);
-    if (st) return st;
+    float factor = 0, attn_factor = 1, beta_fast = 32, beta_slow = 1, log_mul = 0;
+    hearth_status st;
+    if ((st = hearth_model_hp_f32(m, "rope.scaling.factor", false, 0.0f, &factor, err)) ||
+        (st = hearth_model_hp_i32(m, "rope.scaling.original_context_length", false, hp->n_ctx_train,
+                                  &hp->n_ctx_orig, err)) ||
+        (st = hearth_model_hp_f32(m, "rope.scaling.attn_factor", false, 1.0f, &attn_factor, err)) ||
+        (st = hearth_model_hp_f32(m, "rope.scaling.yarn_beta_fast", false, 32.0f, &beta_fast, err)) ||
+        (st = hearth_model_hp_f32(m, "rope.scaling.yarn_beta_slow", false, 1.0f, &beta_slow, err)) ||
+        (st = hearth_model_hp_f32(m, "rope.scaling.yarn_log_multiplier", false, 0.0f, &log_mul, err)))
+        return st;
+    if (!(factor >= 0 && factor <= 1e6) || !(attn_factor > 0 && attn_factor < 100) || !(beta_fast > 0) ||
+        !(beta_slow > 0) || hp->n_ctx_orig <= 0)
+        return hearth_fail(err, HEARTH_ERR_FORMAT,
+                           "%s: rope scaling out of range (factor %g, attn_factor %g, yarn betas %g/%g, original context %d)",
+                           m->path, (double)factor, (double)attn_factor, (double)beta_fast, (double)beta_slow,
+                           hp->n_ctx_orig);
     hp->rope_freq_scale = 1.0f;
+    hp->rope_mscale = attn_factor;
     if (!strcmp(type, "none")) {
         hp->rope_scaling = HEARTH_ROPE_SCALING_NONE;
     } else if (!strcmp(type, "linear")) {
         hp->rope_scaling = HEARTH_ROPE_SCALING_LINEAR;
-        if (factor < 0 || factor > 1e6)
-            return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: '%s.rope.scaling.factor' out of range: %g",
-                               m->path, m->ops->name, (double)factor);
         if (factor > 0) hp->rope_freq_scale = 1.0f / factor;
     } else if (!strcmp(type, "yarn")) {
-        /* YaRN changes the angles and the attention temperature; not implemented yet. A model
-         * whose factor is 1 (or unset) behaves as unscaled within its original context. */
-        if (factor > 1.0f)
-            return hearth_fail(err, HEARTH_ERR_UNSUPPORTED,
-                               "%s: rope scaling 'yarn' (factor %g) is not supported yet", m->path,
-                               (double)factor);
-        hp->rope_scaling = HEARTH_ROPE_SCALING_NONE;
+        if (log_mul != 0)
+            return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: YaRN with a log multiplier (DeepSeek style) is not supported",
+                               m->path);
+        hp->rope_scaling = HEARTH_ROPE_SCALING_YARN;
+        if (factor > 0) hp->rope_freq_scale = 1.0f / factor;
+        /* like llama.cpp: interpolated dims keep their length, scaled by 1 + 0.1 ln(factor) */
+        if (factor > 1) hp->rope_mscale *= 1.0f + 0.1f * logf(factor);
+        hp->yarn_low = fmaxf(0.0f, floorf(yarn_corr_dim(hp->n_rot, hp->n_ctx_orig, beta_fast, hp->rope_freq_base)));
+        hp->yarn_high = fminf((float)(hp->n_rot - 1), ceilf(yarn_corr_dim(hp->n_rot, hp->n_ctx_orig, beta_slow, hp->rope_freq_base)));
     } else {
-        return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: '%s' = '%s' is not supported (none, linear)",
+        return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: '%s' = '%s' is not supported (none, linear, yarn)",
                            m->path, key, type);
     }
     return HEARTH_OK;

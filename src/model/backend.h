@@ -40,14 +40,21 @@ typedef enum hearth_rope_mode {
     HEARTH_ROPE_NEOX      /* rotate halves (x[i], x[i + n_rot/2]): qwen2, qwen3, phi3, ...     */
 } hearth_rope_mode;
 
-/* How positions become rotation angles: theta(pos, i) = pos * freq_scale * base^(-2i/n_rot)
- * / freq_factors[i] (freq_factors: llama3-style rope_freqs tensor, NULL if absent). */
+/* How positions become rotation angles. With e(i) = pos * base^(-2i/n_rot) / freq_factors[i]
+ * (freq_factors: llama3-style rope_freqs tensor, NULL if absent):
+ *   theta(pos, i) = freq_scale * e(i)                                  (none, linear)
+ *   theta(pos, i) = mix(freq_scale * e(i), e(i), ramp(i)), cos/sin x mscale   (YaRN)
+ * where ramp(i) = 1 - clamp((i - yarn_low) / (yarn_high - yarn_low), 0, 1): dimensions that
+ * turn fast keep their original angle, slow ones are interpolated. */
 typedef struct hearth_rope_params {
     hearth_rope_mode mode;
     int32_t n_rot;             /* rotated dims per head (<= head_dim), even              */
     float freq_base;
-    float freq_scale;          /* 1 / linear scaling factor                              */
+    float freq_scale;          /* 1 / scaling factor                                     */
     const float *freq_factors; /* n_rot/2 host floats, or NULL                           */
+    bool yarn;
+    float yarn_low, yarn_high; /* correction range in pair indices                       */
+    float mscale;              /* cos/sin magnitude (1 unless YaRN / attn_factor)        */
 } hearth_rope_params;
 
 /* Which KV cells each token of a batch attends to: cells [cell0[t], cell0[t] + n_kv[t]) of the

@@ -91,8 +91,9 @@ hearth_status hearth_llama_forward(hearth_context *ctx, const hearth_ubatch *ub,
     const hearth_model *m = ctx->model;
     const hearth_hparams *hp = &m->hp;
     hearth_backend *be = ctx->be;
-    hearth_rope_params rope = {hp->rope_mode, hp->n_rot, hp->rope_freq_base, hp->rope_freq_scale,
-                               m->rope_freqs};
+    hearth_rope_params rope = {hp->rope_mode, hp->n_rot, hp->rope_freq_base, hp->rope_freq_scale, m->rope_freqs,
+                               hp->rope_scaling == HEARTH_ROPE_SCALING_YARN, hp->yarn_low, hp->yarn_high,
+                               hp->rope_mscale};
     be->ops->get_rows(be, m->tok_embd.bw, ub->tokens, ub->n_tok, ctx->x);
     be->ops->rope_table(be, &rope, ub->pos, ub->n_tok, ctx->rope_tab);
     for (int il = 0; il < hp->n_layer; il++) {

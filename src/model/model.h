@@ -49,7 +49,7 @@ typedef enum hearth_arch {
 typedef enum hearth_rope_scaling {
     HEARTH_ROPE_SCALING_NONE = 0,
     HEARTH_ROPE_SCALING_LINEAR,
-    HEARTH_ROPE_SCALING_YARN /* recognized; rejected as unsupported for now */
+    HEARTH_ROPE_SCALING_YARN
 } hearth_rope_scaling;
 
 typedef struct hearth_hparams {
@@ -69,6 +69,8 @@ typedef struct hearth_hparams {
     int32_t n_ctx_orig;    /* rope.scaling.original_context_length, default n_ctx_train   */
     int32_t n_swa;         /* attention.sliding_window: attend to the last n_swa positions; 0 = all */
     hearth_rope_scaling rope_scaling;
+    float rope_mscale;     /* cos/sin magnitude: rope.scaling.attn_factor (x YaRN's)      */
+    float yarn_low, yarn_high; /* YaRN correction range (pair indices)                  */
     hearth_rope_mode rope_mode;
     bool causal;           /* decoder (true) or encoder (bert: false)                     */
     int32_t pooling;       /* bert: pooling_type (0 none, 1 mean, 2 cls, ...)             */

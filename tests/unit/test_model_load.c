@@ -149,6 +149,32 @@ static void test_bad_values(void **state)
     expect_error("models/llama-f32.gguf", &nan_eps, HEARTH_ERR_FORMAT, "out of range", NULL);
 }
 
+static void test_rope_scaling_keys(void **state)
+{
+    (void)state;
+    /* YaRN: the correction range is ggml's (llama-f32: 32 rotated dims, 2048 trained, base 1e4) */
+    mutation yarn = {.set_key = "llama.rope.scaling.type", .set_type = HEARTH_GGUF_STRING, .set_str = "yarn"};
+    write_mutated("models/llama-f32.gguf", &yarn);
+    hearth_error err = {0};
+    hearth_model *m = hearth_model_load(tmp_path, NULL, &err);
+    unlink(tmp_path);
+    if (!m) fail_msg("%s", err.message);
+    assert_int_equal(m->hp.rope_scaling, HEARTH_ROPE_SCALING_YARN);
+    assert_true(m->hp.yarn_low == 4.0f && m->hp.yarn_high == 11.0f);
+    assert_true(m->hp.rope_freq_scale == 1.0f && m->hp.rope_mscale == 1.0f);
+    hearth_model_free(m);
+    mutation deepseek = {.set_key = "llama.rope.scaling.yarn_log_multiplier", .set_type = HEARTH_GGUF_FLOAT32,
+                         .set_f32 = 0.1f};
+    /* only matters with YaRN: without it the key is ignored, like llama.cpp */
+    write_mutated("models/llama-f32.gguf", &deepseek);
+    m = hearth_model_load(tmp_path, NULL, &err);
+    unlink(tmp_path);
+    assert_non_null(m);
+    hearth_model_free(m);
+    mutation bad = {.set_key = "llama.rope.scaling.attn_factor", .set_type = HEARTH_GGUF_FLOAT32, .set_f32 = -1};
+    expect_error("models/llama-f32.gguf", &bad, HEARTH_ERR_FORMAT, "rope scaling out of range", "attn_factor -1");
+}
+
 static void test_tensor_problems(void **state)
 {
     (void)state;
@@ -234,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_unchanged_copy_loads),
         cmocka_unit_test(test_missing_keys),
         cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_rope_scaling_keys),
         cmocka_unit_test(test_tensor_problems),
         cmocka_unit_test(test_not_a_model),
         cmocka_unit_test(test_metadata_queries),
