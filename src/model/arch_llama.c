@@ -178,6 +178,25 @@ static hearth_status load_layer(hearth_model *m, int il, hearth_error *err)
     return HEARTH_OK;
 }
 
+/* Reads an optional [n_rot/2] factor tensor into a malloc'd float array (NULL if absent). */
+static hearth_status read_factors(hearth_model *m, const char *name, float **out, hearth_error *err)
+{
+    int32_t n = m->hp.n_rot / 2;
+    hearth_weight w;
+    hearth_status st = hearth_model_tensor(m, &w, false, n, 1, err, "%s", name);
+    if (st || !w.m.data) return st;
+    if (!m->kernels->to_float[w.m.type])
+        return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: tensor '%s' has unsupported type %s", m->path, name,
+                           hearth_type_name(w.m.type));
+    if (!(*out = malloc((size_t)n * sizeof(float)))) return hearth_fail(err, HEARTH_ERR_NOMEM, "%s: out of memory", m->path);
+    m->kernels->to_float[w.m.type](w.m.data, *out, n);
+    for (int32_t i = 0; i < n; i++)
+        if (!((*out)[i] > 0) || (*out)[i] > 1e30f)
+            return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: tensor '%s': factor %d is %g, expected > 0", m->path, name,
+                               i, (double)(*out)[i]);
+    return HEARTH_OK;
+}
+
 static hearth_status load_llama(hearth_model *m, hearth_error *err)
 {
     hearth_hparams *hp = &m->hp;
@@ -195,23 +214,15 @@ static hearth_status load_llama(hearth_model *m, hearth_error *err)
         m->output = m->tok_embd; /* tied: the same handle, bound (and freed) once */
         m->tied_output = true;
     }
-    if (hearth_gguf_find_tensor(m->gguf, "rope_factors_long.weight"))
-        return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: LongRoPE (rope_factors_long/short) is not supported yet",
+    /* per-dimension frequency divisors: llama3's rope_freqs, or LongRoPE's (phi3 128k) pair
+     * of factor sets, short for contexts within the original length and long beyond it */
+    if ((st = read_factors(m, "rope_freqs.weight", &m->rope_freqs, err)) ||
+        (st = read_factors(m, "rope_factors_long.weight", &m->rope_long, err)) ||
+        (st = read_factors(m, "rope_factors_short.weight", &m->rope_short, err)))
+        return st;
+    if (!m->rope_long != !m->rope_short)
+        return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: LongRoPE needs both rope_factors_long and rope_factors_short",
                            m->path);
-    hearth_weight rf;
-    if ((st = hearth_model_tensor(m, &rf, false, hp->n_rot / 2, 1, err, "rope_freqs.weight"))) return st;
-    if (rf.m.data && !m->kernels->to_float[rf.m.type])
-        return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "%s: tensor 'rope_freqs.weight' has unsupported type %s",
-                           m->path, hearth_type_name(rf.m.type));
-    if (rf.m.data) {
-        m->rope_freqs = malloc((size_t)(hp->n_rot / 2) * sizeof(float));
-        if (!m->rope_freqs) return hearth_fail(err, HEARTH_ERR_NOMEM, "%s: out of memory", m->path);
-        m->kernels->to_float[rf.m.type](rf.m.data, m->rope_freqs, hp->n_rot / 2);
-        for (int i = 0; i < hp->n_rot / 2; i++)
-            if (!(m->rope_freqs[i] > 0))
-                return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: tensor 'rope_freqs.weight': factor %d is %g, expected > 0",
-                                   m->path, i, (double)m->rope_freqs[i]);
-    }
     m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
     if (!m->layers) return hearth_fail(err, HEARTH_ERR_NOMEM, "%s: out of memory", m->path);
     for (int il = 0; il < hp->n_layer; il++)

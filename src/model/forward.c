@@ -91,7 +91,9 @@ hearth_status hearth_llama_forward(hearth_context *ctx, const hearth_ubatch *ub,
     const hearth_model *m = ctx->model;
     const hearth_hparams *hp = &m->hp;
     hearth_backend *be = ctx->be;
-    hearth_rope_params rope = {hp->rope_mode, hp->n_rot, hp->rope_freq_base, hp->rope_freq_scale, m->rope_freqs,
+    const float *factors = m->rope_freqs;
+    if (!factors && m->rope_long) factors = ctx->n_ctx > hp->n_ctx_orig ? m->rope_long : m->rope_short;
+    hearth_rope_params rope = {hp->rope_mode, hp->n_rot, hp->rope_freq_base, hp->rope_freq_scale, factors,
                                hp->rope_scaling == HEARTH_ROPE_SCALING_YARN, hp->yarn_low, hp->yarn_high,
                                hp->rope_mscale};
     be->ops->get_rows(be, m->tok_embd.bw, ub->tokens, ub->n_tok, ctx->x);

@@ -218,6 +218,10 @@ hearth_model *hearth_model_load(const char *path, const hearth_model_params *par
         hearth_fail(err, HEARTH_ERR_INVALID_ARG, "hearth_model_load: path is NULL");
         return NULL;
     }
+    /* A store name ("qwen3:0.6b") stands for its GGUF blob; an existing file is kept as is. */
+    char resolved[4096];
+    if (hearth_store_resolve(path, resolved, sizeof resolved, err) != HEARTH_OK) return NULL;
+    path = resolved;
     hearth_model *m = calloc(1, sizeof *m);
     if (!m || !(m->path = strdup(path))) {
         free(m);
@@ -254,6 +258,8 @@ void hearth_model_free(hearth_model *m)
     free(m->bound);
     free(m->layers);
     free(m->rope_freqs);
+    free(m->rope_long);
+    free(m->rope_short);
     if (m->cpu) m->cpu->ops->free(m->cpu);
     hearth_vocab_free(m->vocab);
     hearth_gguf_close(m->gguf);

@@ -150,6 +150,7 @@ struct hearth_model {
     hearth_weight output;                      /* output.weight, or tok_embd when tied      */
     bool tied_output;
     float *rope_freqs;                         /* n_rot/2 factors (rope_freqs.weight) or NULL */
+    float *rope_long, *rope_short;             /* LongRoPE factor sets (phi3 128k) or NULL   */
     hearth_layer *layers;                      /* n_layer                                   */
 
     /* every weight bound (for freeing and n_params), in binding order */
