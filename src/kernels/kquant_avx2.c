@@ -11,18 +11,32 @@
  */
 #include "kernels/simd_x86.h"
 
-/* int16 scale s0 for the 8 lanes of the low 128 bits, s1 for the high ones: maddubs of 32
- * bytes leaves elements 0..15 in the low half, 16..31 in the high half. */
-static inline __m256i scale_pair(int s0, int s1)
+/* Scales are applied in int16 by vpmaddwd. A group of 8 int16 scales is held in both 128-bit
+ * lanes (bcast8) and the scale a 32-byte dot needs is picked out with one byte shuffle:
+ * maddubs of 32 bytes leaves elements 0..15 in the low lane and 16..31 in the high lane, so
+ * a pair of 16-element groups (2k, 2k+1) takes scale 2k low and 2k+1 high (sel_pair), and a
+ * 32-element group j takes scale j in both (sel_one). */
+static inline __m256i bcast8(__m128i scales16)
 {
-    return _mm256_set_m128i(_mm_set1_epi16((short)s1), _mm_set1_epi16((short)s0));
+    return _mm256_broadcastsi128_si256(scales16);
 }
 
-/* sum over the 32 bytes of unsigned q times signed a, group g0 scaled by s0, g0+1 by s1 */
-static inline __m256i scaled_dot(__m256i q, const int8_t *a, int s0, int s1)
+static inline __m256i sel_pair(__m256i b, int k)
+{
+    short lo = (short)(((4 * k + 1) << 8) | (4 * k)), hi = (short)(((4 * k + 3) << 8) | (4 * k + 2));
+    return _mm256_shuffle_epi8(b, _mm256_set_m128i(_mm_set1_epi16(hi), _mm_set1_epi16(lo)));
+}
+
+static inline __m256i sel_one(__m256i b, int j)
+{
+    return _mm256_shuffle_epi8(b, _mm256_set1_epi16((short)(((2 * j + 1) << 8) | (2 * j))));
+}
+
+/* sum over the 32 bytes of unsigned q times signed a, each int16 pair times its scale */
+static inline __m256i scaled_dot(__m256i q, const int8_t *a, __m256i scale)
 {
     __m256i p = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)a));
-    return _mm256_madd_epi16(p, scale_pair(s0, s1));
+    return _mm256_madd_epi16(p, scale);
 }
 
 /* sum_g scales[g] * bsums[g] over the 16 groups (scales as 16 int16) */
@@ -50,13 +64,14 @@ static void q2_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
         __m256i mins = _mm256_cvtepu8_epi16(_mm_srli_epi16(
             _mm_and_si128(_mm_loadu_si128((const __m128i *)sc), _mm_set1_epi8((char)0xf0)), 4));
         int32_t summ = scaled_bsums(y[i].bsums, mins);
+        __m128i sc4 = _mm_and_si128(_mm_loadu_si128((const __m128i *)sc), _mm_set1_epi8(0x0f));
         __m256i acc = _mm256_setzero_si256();
         for (int c = 0; c < 2; c++) {
             __m256i qb = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
+            __m256i b = bcast8(_mm_cvtepu8_epi16(c ? _mm_unpackhi_epi64(sc4, sc4) : sc4));
             for (int j = 0; j < 4; j++) {
                 __m256i q = _mm256_and_si256(_mm256_srli_epi16(qb, 2 * j), m3);
-                int g = 8 * c + 2 * j;
-                acc = _mm256_add_epi32(acc, scaled_dot(q, y[i].qs + 16 * g, sc[g] & 0x0f, sc[g + 1] & 0x0f));
+                acc = _mm256_add_epi32(acc, scaled_dot(q, y[i].qs + 128 * c + 32 * j, sel_pair(b, j)));
             }
         }
         int32_t sumi = hearth_avx2_hsum_i32(acc);
@@ -81,12 +96,12 @@ static void q3_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
         __m256i acc = _mm256_setzero_si256();
         for (int c = 0; c < 2; c++) {
             __m256i qb = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
+            __m256i b = bcast8(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(sc + 8 * c))));
             for (int j = 0; j < 4; j++) {
                 /* q + 4 = low two bits | high bit * 4, in 0..7 */
                 __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qb, 2 * j), m3),
                                             bit_to(hm, 4 * c + j, 4));
-                int g = 8 * c + 2 * j;
-                acc = _mm256_add_epi32(acc, scaled_dot(q, y[i].qs + 16 * g, sc[g], sc[g + 1]));
+                acc = _mm256_add_epi32(acc, scaled_dot(q, y[i].qs + 128 * c + 32 * j, sel_pair(b, j)));
             }
         }
         int32_t sumi = hearth_avx2_hsum_i32(acc) - offset;
@@ -95,16 +110,23 @@ static void q3_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
     *s = sum;
 }
 
-/* The 8 six-bit scales and mins of a Q4_K/Q5_K block. */
-static inline void k4_scales(const uint8_t *packed, uint8_t sc[8], uint8_t m[8])
+/* The 8 six-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K/Q5_K block, unpacked
+ * four at a time with 32-bit masks (the layout hearth_k4_scale_min reads one by one). */
+static inline __m128i k4_scales(const uint8_t *packed)
 {
-    for (int j = 0; j < 8; j++) hearth_k4_scale_min(j, packed, &sc[j], &m[j]);
+    uint32_t p[3];
+    memcpy(p, packed, 12);
+    const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+    return _mm_setr_epi32((int)(p[0] & low6),                                 /* scales 0..3 */
+                          (int)((p[2] & low4) | (((p[0] >> 6) & low2) << 4)), /* scales 4..7 */
+                          (int)(p[1] & low6),                                 /* mins 0..3   */
+                          (int)(((p[2] >> 4) & low4) | (((p[1] >> 6) & low2) << 4))); /* mins 4..7 */
 }
 
 /* sum_j m[j] * (bsums[2j] + bsums[2j+1]) */
-static inline int32_t k4_min_sum(const uint8_t m[8], const int16_t *bsums)
+static inline int32_t k4_min_sum(__m128i sm, const int16_t *bsums)
 {
-    __m128i m8 = _mm_loadl_epi64((const __m128i *)m);
+    __m128i m8 = _mm_unpackhi_epi64(sm, sm);
     __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)); /* each min twice */
     return scaled_bsums(bsums, m16);
 }
@@ -115,9 +137,9 @@ static inline __attribute__((always_inline)) float q45_K_block(const uint8_t *sc
                                                                hearth_f16 hdmin, const block_q8_K *y)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-    uint8_t sc[8], m[8];
-    k4_scales(scales, sc, m);
-    int32_t summ = k4_min_sum(m, y->bsums);
+    __m128i sm = k4_scales(scales);
+    int32_t summ = k4_min_sum(sm, y->bsums);
+    __m256i b = bcast8(_mm_cvtepu8_epi16(sm));
     __m256i hb = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
     __m256i acc = _mm256_setzero_si256();
     for (int c = 0; c < 4; c++) {
@@ -127,8 +149,8 @@ static inline __attribute__((always_inline)) float q45_K_block(const uint8_t *sc
             lo = _mm256_or_si256(lo, bit_to(hb, 2 * c, 16));
             hi = _mm256_or_si256(hi, bit_to(hb, 2 * c + 1, 16));
         }
-        acc = _mm256_add_epi32(acc, scaled_dot(lo, y->qs + 64 * c, sc[2 * c], sc[2 * c]));
-        acc = _mm256_add_epi32(acc, scaled_dot(hi, y->qs + 64 * c + 32, sc[2 * c + 1], sc[2 * c + 1]));
+        acc = _mm256_add_epi32(acc, scaled_dot(lo, y->qs + 64 * c, sel_one(b, 2 * c)));
+        acc = _mm256_add_epi32(acc, scaled_dot(hi, y->qs + 64 * c + 32, sel_one(b, 2 * c + 1)));
     }
     int32_t sumi = hearth_avx2_hsum_i32(acc);
     float d = hearth_f16c(hd), dmin = hearth_f16c(hdmin);
@@ -179,10 +201,9 @@ static void q6_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                                 _mm256_and_si256(_mm256_srli_epi16(h, 2), m30)),
             };
-            for (int k = 0; k < 4; k++) {
-                int g = 8 * c + 2 * k;
-                acc = _mm256_add_epi32(acc, scaled_dot(q[k], y[i].qs + 16 * g, sc[g], sc[g + 1]));
-            }
+            __m256i b = bcast8(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(sc + 8 * c))));
+            for (int k = 0; k < 4; k++)
+                acc = _mm256_add_epi32(acc, scaled_dot(q[k], y[i].qs + 128 * c + 32 * k, sel_pair(b, k)));
         }
         int32_t sumi = hearth_avx2_hsum_i32(acc) - offset;
         sum += hearth_f16c(x[i].d) * y[i].d * (float)sumi - 0.0f * y[i].d * 0.0f;

@@ -27,8 +27,6 @@ void hearth_avx2_f16_from_float(const float *src, void *dst, int64_t n);
 void hearth_avx2_dot_f32(int64_t n, float *s, const void *w, const void *a);
 void hearth_avx2_dot_f16(int64_t n, float *s, const void *w, const void *a);
 void hearth_avx512_fill_float(hearth_kernels *k, bool has_bf16);
-void hearth_avx512_fill_quant(hearth_kernels *k);
-void hearth_avx512_fill_vec(hearth_vec_ops *v);
 void hearth_avx512_fill_gemm(hearth_kernels *k);
 
 /* One F16 scale to float with F16C (same value as hearth_f16_to_f32, without the branches). */
