@@ -421,7 +421,8 @@ static bool valid_utf8(const char *s, size_t len, size_t *bad)
             *bad = i;
             return false;
         }
-        if (n == 4 && (((b & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12)) < 0x10000) {
+        uint32_t cp4 = n == 4 ? ((b & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) : 0;
+        if (n == 4 && (cp4 < 0x10000 || cp4 > 0x10FFFF)) {
             *bad = i;
             return false;
         }

@@ -363,6 +363,10 @@ static void test_hostile(void **state)
     free(out);
     /* invalid UTF-8 in the template itself */
     expect_error_quickly("ok\n\xff{{ 1 }}", NULL, "line 2: invalid UTF-8");
+    expect_error_quickly("\xf4\x90\x80\x80", NULL, "invalid UTF-8");  /* beyond U+10FFFF */
+    expect_error_quickly("\xed\xa0\x80", NULL, "invalid UTF-8");      /* a surrogate */
+    expect_error_quickly("\xc0\xaf", NULL, "invalid UTF-8");          /* overlong */
+    expect_error_quickly("ab\xe2\x82", NULL, "invalid UTF-8 at byte 2"); /* truncated */
 }
 
 /* Random bytes and random token soup never crash and always end (in output or an error). */
