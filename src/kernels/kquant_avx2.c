@@ -211,8 +211,58 @@ static void q6_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
     *s = sum;
 }
 
+/* ---- Q8_K activations: the scalar reference's bytes, 8 lanes at a time ------------------ */
+
+/* The first element of largest magnitude, sign kept (ties go to the lowest index, as in the
+ * scalar scan), given that magnitude. */
+static inline float first_at_amax(const float *x, __m256 vamax)
+{
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int j = 0; j < HEARTH_QK_K; j += 8) {
+        __m256 v = _mm256_loadu_ps(x + j);
+        int m = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, v), vamax, _CMP_EQ_OQ));
+        if (m) return x[j + __builtin_ctz((unsigned)m)];
+    }
+    return 0.0f;
+}
+
+static void q8_K_from_float(const float *x, void *dst, int64_t n)
+{
+    block_q8_K *y = dst;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256i one8 = _mm256_set1_epi8(1), one16 = _mm256_set1_epi16(1);
+    for (int64_t i = 0; i < n / HEARTH_QK_K; i++, x += HEARTH_QK_K) {
+        __m256 m = _mm256_setzero_ps();
+        for (int j = 0; j < HEARTH_QK_K; j += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
+        float amax = hearth_avx2_hmax(m);
+        if (amax == 0.0f) {
+            memset(&y[i], 0, sizeof y[i]);
+            continue;
+        }
+        float iscale = -127.0f / first_at_amax(x, _mm256_set1_ps(amax));
+        __m256 vs = _mm256_set1_ps(iscale);
+        const __m256i cap = _mm256_set1_epi32(127);
+        for (int j = 0; j < HEARTH_QK_K; j += 32) {
+            __m256i q[4];
+            for (int k = 0; k < 4; k++)
+                q[k] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8 * k), vs)), cap);
+            __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+            p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            _mm256_storeu_si256((__m256i *)(y[i].qs + j), p);
+            /* the two 16-byte group sums: 4-byte sums, then two horizontal adds per half */
+            __m256i s4 = _mm256_madd_epi16(_mm256_maddubs_epi16(one8, p), one16);
+            s4 = _mm256_hadd_epi32(s4, s4);
+            s4 = _mm256_hadd_epi32(s4, s4);
+            y[i].bsums[j / 16] = (int16_t)_mm256_extract_epi32(s4, 0);
+            y[i].bsums[j / 16 + 1] = (int16_t)_mm256_extract_epi32(s4, 4);
+        }
+        y[i].d = 1.0f / iscale;
+    }
+}
+
 void hearth_avx2_fill_kquant(hearth_kernels *k)
 {
+    k->from_float[HEARTH_TYPE_Q8_K] = q8_K_from_float;
     k->vec_dot[HEARTH_TYPE_Q2_K] = q2_K_vec_dot;
     k->vec_dot[HEARTH_TYPE_Q3_K] = q3_K_vec_dot;
     k->vec_dot[HEARTH_TYPE_Q4_K] = q4_K_vec_dot;

@@ -159,6 +159,12 @@ static void test_conversions_exact(void **state)
             for (int64_t i = 0; i < n; i++) x[i] = rnd_normal() * scale;
             if (rep == 1) /* a zero block and ties (k + 0.5 after scaling) */
                 for (int64_t i = 0; i < 256; i++) x[i] = i < 128 ? 0.0f : (float)(i % 9) - 4.5f;
+            if (rep == 2) { /* the largest magnitude twice with both signs: the first one wins */
+                x[300] = -9.0f;
+                x[301] = 9.0f;
+                x[600] = 9.0f;
+                x[700] = -9.0f;
+            }
             levels[0]->from_float[act[ti]](x, a, n);
             for (int l = 1; l < nl; l++) {
                 memset(b, 0xa5, bytes);
