@@ -531,22 +531,25 @@ static jnode *parse_stmt(parser *p, const jtok *open)
     const char *kw = t->text;
     next(p);
     jnode *n;
-    if (!strcmp(kw, "if") || !strcmp(kw, "elif")) {
+    if (!strcmp(kw, "if")) {
+        /* elif chains are built in a loop, not by recursion, so their length is not nesting */
         n = node(p, N_IF, t);
-        n->a = parse_expr(p);
-        expect_end(p);
+        jnode *cur = n;
         static const char *const ends[] = {"elif", "else", "endif", NULL};
-        parse_body(p, &n->body, ends, open);
-        const jtok *e = end_tag(p);
-        if (!strcmp(e->text, "elif")) {
-            p->i--; /* re-read "elif" as the keyword of a nested if */
-            push(p, &n->orelse, parse_stmt(p, open));
-            return n; /* the nested if consumed endif */
-        }
-        if (!strcmp(e->text, "else")) {
+        static const char *const endif[] = {"endif", NULL};
+        for (;;) {
+            cur->a = parse_expr(p);
             expect_end(p);
-            static const char *const endif[] = {"endif", NULL};
-            parse_body(p, &n->orelse, endif, open);
+            parse_body(p, &cur->body, ends, open);
+            const jtok *e = end_tag(p);
+            if (strcmp(e->text, "elif")) break;
+            jnode *next_if = node(p, N_IF, e);
+            push(p, &cur->orelse, next_if);
+            cur = next_if;
+        }
+        if (!strcmp(end_tag(p)->text, "else")) {
+            expect_end(p);
+            parse_body(p, &cur->orelse, endif, open);
         }
         expect_end(p);
     } else if (!strcmp(kw, "for")) {

@@ -349,13 +349,22 @@ static void test_hostile(void **state)
     memcpy(deep, "{{ ", 3);
     strcat(deep, " }}");
     expect_error_quickly(deep, NULL, "nests deeper");
+    /* a long elif chain is not deep nesting */
+    n = (size_t)snprintf(deep, sizeof deep, "{%% if x == 0 %%}0");
+    for (int i = 1; i < 500; i++) n += (size_t)snprintf(deep + n, sizeof deep - n, "{%% elif x == %d %%}%d", i, i);
+    snprintf(deep + n, sizeof deep - n, "{%% else %%}none{%% endif %%}");
+    json_t *x = json_pack("{s:i}", "x", 321);
+    char *out = NULL;
+    hearth_error err = {0};
+    assert_int_equal(jinja_render_text(deep, strlen(deep), x, NULL, &out, NULL, &err), HEARTH_OK);
+    assert_string_equal(out, "321");
+    free(out);
+    json_decref(x);
     /* a self-containing list cannot loop forever when printed */
     expect_error_quickly("{% set l = [] %}{% do l.append(l) %}{{ l }}", NULL, "deeper than");
     expect_error_quickly("{% set l = [] %}{% do l.append(l) %}{{ l | tojson }}", NULL, "deeper than");
     expect_error_quickly("{% set a = [] %}{% set b = [] %}{% do a.append(b) %}{% do b.append(a) %}"
                          "{{ [a] < [b] }}", NULL, "nests too deeply");
-    char *out = NULL;
-    hearth_error err = {0};
     const char *cyc = "{% set a = [] %}{% set b = [] %}{% do a.append(b) %}{% do b.append(a) %}"
                       "{{ a == b }}{{ a == a }}{{ a in [b] }}{{ [a, b] | length }}";
     assert_int_equal(jinja_render_text(cyc, strlen(cyc), NULL, NULL, &out, NULL, &err), HEARTH_OK);
