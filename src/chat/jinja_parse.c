@@ -291,23 +291,28 @@ static bool starts_test_arg(const jtok *t)
     return true;
 }
 
+/* NAME [(args)] of a filter applied to operand. */
+static jnode *parse_filter_call(parser *p, jnode *operand)
+{
+    const jtok *nt = peek(p);
+    jnode *f = node(p, E_FILTER, nt);
+    f->name = expect_name(p);
+    if (!jinja_filter_known(f->name)) perr(p, nt, "unknown filter '%s'", f->name);
+    f->a = operand;
+    if (is_op(peek(p), "(")) {
+        next(p);
+        parse_args(p, f);
+    }
+    return f;
+}
+
 static jnode *parse_filter_expr(parser *p, jnode *n)
 {
     for (;;) {
         const jtok *t = peek(p);
         if (is_op(t, "|")) {
             next(p);
-            const jtok *nt = peek(p);
-            const char *name = expect_name(p);
-            if (!jinja_filter_known(name)) perr(p, nt, "unknown filter '%s'", name);
-            jnode *f = node(p, E_FILTER, nt);
-            f->a = n;
-            f->name = name;
-            if (is_op(peek(p), "(")) {
-                next(p);
-                parse_args(p, f);
-            }
-            n = f;
+            n = parse_filter_call(p, n);
         } else if (is_name(t, "is")) {
             next(p);
             jnode *f = node(p, E_TEST, t);
@@ -630,15 +635,8 @@ static jnode *parse_stmt(parser *p, const jtok *open)
         expect_end(p);
     } else if (!strcmp(kw, "filter")) {
         n = node(p, N_FILTER_BLOCK, t);
-        const jtok *nt = peek(p);
-        jnode *f = node(p, E_FILTER, nt); /* f->a == NULL: applies to the captured body */
-        f->name = expect_name(p);
-        if (!jinja_filter_known(f->name)) perr(p, nt, "unknown filter '%s'", f->name);
-        if (is_op(peek(p), "(")) {
-            next(p);
-            parse_args(p, f);
-        }
-        n->a = parse_filter_expr(p, f);
+        /* the first filter's operand is NULL: it applies to the captured body */
+        n->a = parse_filter_expr(p, parse_filter_call(p, NULL));
         expect_end(p);
         static const char *const ends[] = {"endfilter", NULL};
         parse_body(p, &n->body, ends, open);
