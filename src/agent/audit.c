@@ -172,7 +172,7 @@ hearth_status agent_audit_append(agent_audit *a, const char *type, json_t *field
     json_object_set_new(rec, "seq", json_integer(a->next_seq));
     json_object_set_new(rec, "time", json_string(when));
     json_object_set_new(rec, "type", json_string(type));
-    if (fields) json_object_update(rec, fields);
+    if (fields) json_object_update_missing(rec, fields); /* fields cannot override seq/time/type */
     json_object_del(rec, "prev");
     json_object_del(rec, "hash");
     json_object_set_new(rec, "prev", json_string(a->last_hash));

@@ -124,7 +124,7 @@ JSON
     out=$($U "$H" agent run "$T/esc.yaml" "hard question" --script "$T/low.json") || fail "air-gapped low run: $out"
     echo "$out" | grep -q "LOW CONFIDENCE" || fail "air-gapped escalation must fail closed: $out"
     SAN_DIR=$(dirname "${HEARTH_ASAN:-none/x}")
-    for t in test_agent_run test_agent_durable test_agent_workflow test_agent_tools; do
+    for t in test_agent_run test_agent_durable test_agent_workflow test_agent_tools test_agent_rag test_agent_engine; do
         [ -x "$SAN_DIR/tests/$t" ] || continue
         # test_agent_run's escalation cases need loopback: HEARTH_AIRGAP makes them skip loudly
         HEARTH_AIRGAP=1 $U "$SAN_DIR/tests/$t" >"$T/$t.airgap.log" 2>&1 || { cat "$T/$t.airgap.log"; fail "$t inside unshare -n"; }
