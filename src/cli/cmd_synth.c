@@ -194,6 +194,8 @@ static int build_config(opts *o)
         if (!o->arch) return cli_usage_error("synth", "give --like PRESET or --arch ARCH with dimensions");
     }
     c->vocab_path = vocab;
+    if (vocab && o->n_vocab)
+        return cli_usage_error("synth", "--n-vocab conflicts with --vocab (the vocab file decides the size)");
     if (o->arch) snprintf(c->arch, sizeof c->arch, "%s", o->arch);
     if (o->n_embd) c->n_embd = o->n_embd;
     if (o->n_layer) c->n_layer = o->n_layer;

@@ -9,7 +9,8 @@ FIX=${HEARTH_FIXTURES:-../shared/fixtures}
 T=$(mktemp -d /tmp/hearth-synth-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-TINY="--n-embd 256 --n-layer 2 --n-head 4 --n-head-kv 2 --n-ff 512 --n-vocab 600 --ctx 512"
+DIMS="--n-embd 256 --n-layer 2 --n-head 4 --n-head-kv 2 --n-ff 512 --ctx 512"
+TINY="$DIMS --n-vocab 600"
 
 "$H" synth --help | grep -q "usage: hearth synth" || fail "synth --help"
 "$H" --help | grep -q "synth" || fail "hearth --help lists synth"
@@ -81,6 +82,7 @@ expect_usage "--n-layer must be between" --arch llama $TINY --n-layer 0 -o "$T/b
 expect_usage "--seed needs a value" --arch llama $TINY -o "$T/bad.gguf" --seed
 expect_usage "--pooling: expected none, mean or cls" --arch bert $TINY --pooling max -o "$T/bad.gguf"
 expect_usage "contradicts --like qwen3-0.6b" --like qwen3-0.6b --arch llama -o "$T/bad.gguf"
+expect_usage "--n-vocab conflicts with --vocab" --arch llama $TINY --vocab "$T/x.gguf" -o "$T/bad.gguf"
 expect_usage "unexpected argument" --arch llama $TINY stray -o "$T/bad.gguf"
 
 # run-time errors: exit 1, one line, nothing left behind
@@ -88,11 +90,11 @@ expect_usage "unexpected argument" --arch llama $TINY stray -o "$T/bad.gguf"
 [ $rc -eq 1 ] || fail "unwritable output: exit $rc"
 [ "$(wc -l <"$T/err.txt")" -eq 1 ] || fail "unwritable output: not one line: $(cat "$T/err.txt")"
 grep -q "^hearth synth: .*no/such/dir" "$T/err.txt" || fail "unwritable output message: $(cat "$T/err.txt")"
-"$H" synth --arch llama $TINY --vocab "$T/missing.gguf" -o "$T/bad.gguf" 2>"$T/err.txt"; rc=$?
+"$H" synth --arch llama $DIMS --vocab "$T/missing.gguf" -o "$T/bad.gguf" 2>"$T/err.txt"; rc=$?
 [ $rc -eq 1 ] || fail "missing vocab: exit $rc"
 grep -q "^hearth synth: --vocab: $T/missing.gguf: cannot open" "$T/err.txt" || fail "missing vocab message: $(cat "$T/err.txt")"
 printf 'GGUF\003\000\000\000garbage' >"$T/broken.gguf"
-"$H" synth --arch llama $TINY --vocab "$T/broken.gguf" -o "$T/bad.gguf" 2>"$T/err.txt"; rc=$?
+"$H" synth --arch llama $DIMS --vocab "$T/broken.gguf" -o "$T/bad.gguf" 2>"$T/err.txt"; rc=$?
 [ $rc -eq 1 ] || fail "broken vocab: exit $rc"
 grep -q "broken.gguf: header n_tensors: expected 8 bytes" "$T/err.txt" || fail "broken vocab message: $(cat "$T/err.txt")"
 [ ! -e "$T/bad.gguf" ] || fail "a failed synth left its output"
