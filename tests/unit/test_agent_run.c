@@ -477,6 +477,48 @@ static void test_confidence_parts(void **state)
     assert_true(c.consistency < 0);
 }
 
+static void test_malformed_scripts_and_journals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *script, *want;
+    } bad[] = {
+        {"", "script:"},
+        {"[]", "expected {\"responses\": [...]}"},
+        {"{\"responses\": {}}", "expected {\"responses\": [...]}"},
+        {"{\"responses\": [42]}", "responses[0]"},
+        {"{\"responses\": [{\"samples\": []}]}", "responses[0]"},
+        {"{\"responses\": [{\"samples\": [{\"text\": 1}]}]}", "responses[0]"},
+        {"{\"responses\": [{\"role\": \"planner\"}]}", "responses[0]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        agent_backend b;
+        hearth_error err = {0};
+        if (!agent_backend_scripted(bad[i].script, &b, &err)) fail_msg("script %zu accepted", i);
+        if (!strstr(err.message, bad[i].want)) fail_msg("script %zu: '%s' lacks '%s'", i, err.message, bad[i].want);
+    }
+    /* A state file that is not a journal, and an audit log that does not verify, stop the run
+     * before anything happens. */
+    scn_mkdir();
+    scn_write("runs.db", "this is not sqlite, just text that is long enough to be a header.....\n");
+    agent_config *c = scn_config(base_yaml(""));
+    say("planner", PLAN_FINAL, 0.9);
+    agent_backend b = backend_from_script();
+    agent_run_opts o = {.backend = &b};
+    agent_run_result r;
+    hearth_error err = {0};
+    assert_int_not_equal(agent_run(c, "x", &o, &r, &err), HEARTH_OK);
+    assert_non_null(strstr(err.message, "runs.db"));
+    unlink(scn_path("runs.db"));
+    scn_write("audit.jsonl", "{\"seq\":0}\n");
+    assert_int_not_equal(agent_run(c, "x", &o, &r, &err), HEARTH_OK);
+    assert_non_null(strstr(err.message, "refusing to append"));
+    assert_int_equal(agent_backend_scripted_calls(&b), 0);
+    agent_backend_free(&b);
+    agent_config_free(c);
+    scn_rmdir();
+}
+
 int main(void)
 {
     script = json_array();
@@ -491,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_limits_and_repeats),
         cmocka_unit_test(test_fallback_model),
         cmocka_unit_test(test_confidence_parts),
+        cmocka_unit_test(test_malformed_scripts_and_journals),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     json_decref(script);
