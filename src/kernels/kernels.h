@@ -2,13 +2,16 @@
  * kernels — the CPU compute primitives, selected once at run time by CPUID.
  *
  * One table (hearth_kernels) per dispatch level: scalar (reference, always present), avx2
- * (AVX2+FMA+F16C), avx512 (F/BW/VL + VNNI, BF16 where present). Every entry of a SIMD table
- * computes the same thing as the scalar one (exactly for integer paths). HEARTH_CPU=
- * scalar|avx2|avx512 forces a level (tests run every level the machine has).
+ * (AVX2+FMA+F16C), avx512 (F/BW/VL/DQ + VNNI). A SIMD table starts as a copy of the level
+ * below and replaces what it speeds up. Every entry computes the same thing as the scalar
+ * one: conversions and the k-quant dots bit for bit, other dots within float reordering.
+ * HEARTH_CPU=scalar|avx2|avx512 forces a level (tests run every level the machine has).
  *
- * Weights of type T are multiplied with activations first converted to vec_dot_type[T]
- * (Q8_0 for Q4_0/Q4_1/Q5_x/Q8_0, Q8_K for the k-quants, F32 for float weights), the way
- * that keeps accuracy and lets the dot product run on integers.
+ * Weights of type T are multiplied with activations first converted to vec_dot_type[T]:
+ * Q8_0 for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 (ggml uses Q8_1 for Q4_1/Q5_1; we sum the Q8_0 quants in
+ * the dot instead, so the offset term is not rounded to F16), Q8_K for the k-quants, and F32
+ * for F32/F16/BF16 weights (no activation rounding; AVX512-BF16 is detected but unused).
+ * Activation quantizers round to nearest even at every level.
  */
 #ifndef HEARTH_KERNELS_H
 #define HEARTH_KERNELS_H
@@ -96,7 +99,8 @@ typedef struct hearth_threadpool hearth_threadpool;
 hearth_threadpool *hearth_threadpool_new(int n_threads); /* n_threads includes the caller */
 void hearth_threadpool_free(hearth_threadpool *tp);
 int hearth_threadpool_size(const hearth_threadpool *tp);
-/* Runs fn(arg, ith, nth) for ith = 0..nth-1 (the caller runs ith 0) and waits for all. */
+/* Runs fn(arg, ith, nth) for ith = 0..nth-1 (the caller runs ith 0) and waits for all.
+ * One caller at a time per pool (each context owns its pool). */
 void hearth_threadpool_run(hearth_threadpool *tp, void (*fn)(void *arg, int ith, int nth), void *arg);
 
 /* ---- matrix multiplication -------------------------------------------------------------- */
