@@ -421,10 +421,21 @@ static void test_random_damage(void **state)
     const hearth_gguf_tensor *t0 = hearth_gguf_tensor_at(g, 0);
     const char *first = memmem(file, hot, t0->name.s, (size_t)t0->name.len);
     assert_non_null(first);
-    size_t infos = (size_t)(first - file) - 8;
+    size_t infos = (size_t)(first - file) - 8, need = 0; /* need: the end of the last tensor's bytes */
+    for (int64_t i = 0; i < hearth_gguf_n_tensors(g); i++) {
+        const hearth_gguf_tensor *t = hearth_gguf_tensor_at(g, i);
+        need = HEARTH_MAX(need, hot + (size_t)t->offset + t->size);
+    }
     hearth_gguf_close(g);
     damage_rounds((uint8_t *)file, len, 0, hot, 2000, &parsed);
     damage_rounds((uint8_t *)file, len, infos, hot, 2000, &parsed);
+    /* truncated copies of exactly their length, most cut inside the metadata */
+    for (int r = 0; r < 300; r++) {
+        size_t cut = (size_t)(rng() % (r % 3 ? hot : need));
+        hearth_gguf *t = NULL;
+        hearth_status st = parse_copy((const uint8_t *)file, cut, &t, &err);
+        if (st != HEARTH_ERR_FORMAT) fail_msg("cut at %zu of %zu: status %d (%s)", cut, len, st, err.message);
+    }
     free(file);
     print_message("random damage: %d of the damaged files still parsed\n", parsed);
 }
