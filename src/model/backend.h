@@ -57,6 +57,10 @@ typedef struct hearth_rope_params {
     float mscale;              /* cos/sin magnitude (1 unless YaRN / attn_factor)        */
 } hearth_rope_params;
 
+/* Fills tab ([n_tok][n_rot/2][cos, sin]) for host positions pos: the table every backend's
+ * rope_table holds (a device backend computes it here and uploads it). */
+void hearth_rope_fill(const hearth_rope_params *rope, const int32_t *pos, int32_t n_tok, float *tab);
+
 /* Which KV cells each token of a batch attends to: cells [cell0[t], cell0[t] + n_kv[t]) of the
  * layer's cache (its own sequence's cells, causal: up to and including its own position). */
 typedef struct hearth_attn_batch {

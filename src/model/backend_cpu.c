@@ -226,24 +226,7 @@ static void cpu_rope_table(hearth_backend *be, const hearth_rope_params *rope, c
                            int32_t n_tok, hearth_buffer *table)
 {
     (void)be;
-    int32_t half = rope->n_rot / 2;
-    float *tab = F(table);
-    /* Angles in double: base^(-2i/n_rot) and large positions lose digits in float. */
-    for (int32_t i = 0; i < half; i++) {
-        double inv = pow((double)rope->freq_base, -2.0 * i / rope->n_rot);
-        if (rope->freq_factors) inv /= rope->freq_factors[i];
-        double interp = rope->freq_scale; /* share of the scaled angle */
-        if (rope->yarn) {
-            double y = (i - rope->yarn_low) / fmax(0.001, rope->yarn_high - rope->yarn_low);
-            interp = 1.0 - (1.0 - rope->freq_scale) * fmin(1.0, fmax(0.0, y));
-        }
-        inv *= interp;
-        for (int32_t t = 0; t < n_tok; t++) {
-            double th = (double)pos[t] * inv;
-            tab[((size_t)t * half + i) * 2] = (float)(cos(th) * rope->mscale);
-            tab[((size_t)t * half + i) * 2 + 1] = (float)(sin(th) * rope->mscale);
-        }
-    }
+    hearth_rope_fill(rope, pos, n_tok, F(table));
 }
 
 typedef struct rope_args {
