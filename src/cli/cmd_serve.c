@@ -28,6 +28,8 @@ static const char *const serve_help =
     "      --keep-alive SEC   seconds a model stays loaded after its last request (default 300;\n"
     "                         -1 forever)\n"
     "      --max-queue N      waiting requests per model before 503 (default 64)\n"
+    "      --port-file FILE   once listening, write the bound port to FILE (with --port 0, which\n"
+    "                         picks a free port: how scripts and tests find the server)\n"
     "  -h, --help             this text\n"
     "\n"
     "environment:\n"
@@ -41,13 +43,29 @@ static bool loopback(const char *host)
     return !strncmp(host, "127.", 4) || !strcmp(host, "::1") || !strcmp(host, "localhost");
 }
 
+/* Written whole, then renamed: a script polling for the file never reads half a number. */
+static bool write_port(const char *path, int port)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return false;
+    bool ok = fprintf(f, "%d\n", port) > 0;
+    ok = fclose(f) == 0 && ok;
+    if (ok && rename(tmp, path) == 0) return true;
+    remove(tmp);
+    return false;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"host", required_argument, 0, 'H'}, {"port", required_argument, 0, 'p'},
         {"slots", required_argument, 0, 's'}, {"ctx", required_argument, 0, 'c'},
         {"threads", required_argument, 0, 't'}, {"keep-alive", required_argument, 0, 'k'},
-        {"max-queue", required_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"max-queue", required_argument, 0, 'q'}, {"port-file", required_argument, 0, 'P'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *port_file = NULL;
     hearth_server_params p = hearth_server_default_params();
     static char host_buf[256];
     const char *env = getenv("HEARTH_HOST");
@@ -81,6 +99,7 @@ int cmd_serve(int argc, char **argv)
         case 't': if (!cli_parse_long("serve", "--threads", optarg, 1, 1024, &v)) return 2; p.n_threads = (int32_t)v; break;
         case 'k': if (!cli_parse_float("serve", "--keep-alive", optarg, -1, 1e9, &d)) return 2; p.keep_alive = d; break;
         case 'q': if (!cli_parse_long("serve", "--max-queue", optarg, 1, 1 << 20, &v)) return 2; p.max_queue = (int32_t)v; break;
+        case 'P': port_file = optarg; break;
         case 'h': fputs(serve_help, stdout); return 0;
         default: return cli_usage_error("serve", "unknown option");
         }
@@ -103,6 +122,10 @@ int cmd_serve(int argc, char **argv)
     if (!s) return cli_fail("serve", "%s", err.message);
     fprintf(stderr, "hearth serve: listening on http://%s%s%s:%d (Ollama API /api, OpenAI API /v1, metrics /metrics)\n",
             strchr(p.host, ':') ? "[" : "", p.host, strchr(p.host, ':') ? "]" : "", hearth_server_port(s));
+    if (port_file && !write_port(port_file, hearth_server_port(s))) {
+        hearth_server_stop(s);
+        return cli_fail("serve", "--port-file %s: cannot write it", port_file);
+    }
     int sig;
     sigwait(&set, &sig);
     fprintf(stderr, "hearth serve: %s, shutting down\n", sig == SIGINT ? "interrupted" : "terminated");

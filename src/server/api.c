@@ -1,11 +1,15 @@
 /* api.c — generation jobs, option parsing and prompts shared by the Ollama and OpenAI APIs. */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+
+#include <microhttpd.h>
 
 #include "server/api.h"
 
@@ -21,7 +25,7 @@ static int req_index(api_job *job, gen_request *r)
 static bool req_cancelled(gen_request *r)
 {
     api_job *job = r->user;
-    return job->stream && http_stream_cancelled(job->stream);
+    return atomic_load(&job->client_gone) || (job->stream && http_stream_cancelled(job->stream));
 }
 
 static void req_piece(gen_request *r, const char *text, size_t len, const hearth_sample *s)
@@ -76,10 +80,29 @@ bool api_job_run(api_job *job, hearth_error *err)
     return true;
 }
 
-void api_job_wait(api_job *job)
+/* True when the peer closed its end: recv() sees EOF (or a reset) without consuming anything.
+ * Safe on the handler's thread: MHD keeps the socket open until the handler returns. */
+static bool peer_closed(int fd)
 {
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+void api_job_wait(api_job *job, const http_request *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        req && req->conn ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
+    int fd = ci ? ci->connect_fd : -1;
     pthread_mutex_lock(&job->mu);
-    while (!complete(job)) pthread_cond_wait(&job->cv, &job->mu);
+    while (!complete(job)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000L; /* look at the socket ten times a second */
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&job->cv, &job->mu, &ts);
+        if (fd >= 0 && !atomic_load(&job->client_gone) && peer_closed(fd)) atomic_store(&job->client_gone, true);
+    }
     pthread_mutex_unlock(&job->mu);
 }
 
@@ -209,6 +232,178 @@ void api_apply_model_params(const char *name, gen_request *r)
     json_decref(o);
 }
 
+/* ---- request checks ------------------------------------------------------------------------- */
+
+static const char *type_names(unsigned types, char *buf, size_t size)
+{
+    static const char *const names[] = {"a string", "a number", "an integer", "a boolean", "an object", "an array"};
+    buf[0] = '\0';
+    for (int i = 0; i < 6; i++) {
+        if (!(types & (1u << i)) || (i == 1 && (types & F_INT) && !(types & F_NUM))) continue;
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, "%s%s", used ? " or " : "", names[i]);
+    }
+    return buf;
+}
+
+bool api_check_fields(json_t *body, const api_field *fields, bool openai, http_response *res)
+{
+    for (const api_field *f = fields; f->key; f++) {
+        json_t *v = json_object_get(body, f->key);
+        if (!v || json_is_null(v)) continue;
+        bool ok = ((f->types & F_STR) && json_is_string(v)) || ((f->types & F_NUM) && json_is_number(v)) ||
+                  ((f->types & F_INT) && json_is_integer(v)) || ((f->types & F_BOOL) && json_is_boolean(v)) ||
+                  ((f->types & F_OBJ) && json_is_object(v)) || ((f->types & F_ARR) && json_is_array(v));
+        if (ok) continue;
+        char want[96];
+        type_names(f->types, want, sizeof want);
+        if (openai) api_openai_error(res, 400, "invalid_request_error", "%s: expected %s", f->key, want);
+        else http_reply_error(res, 400, "%s: expected %s", f->key, want);
+        return false;
+    }
+    return true;
+}
+
+/* OpenAI lets content be an array of parts; only text parts mean anything to a text model. */
+static hearth_status flatten_content(json_t *msg, size_t i, hearth_error *err)
+{
+    json_t *c = json_object_get(msg, "content");
+    if (!c || json_is_null(c) || json_is_string(c)) return HEARTH_OK;
+    if (!json_is_array(c))
+        return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "messages[%zu].content: expected a string or an array of parts", i);
+    size_t k;
+    json_t *part;
+    char *text = strdup("");
+    json_array_foreach(c, k, part) {
+        const char *t = json_string_value(json_object_get(part, "text"));
+        if (!json_is_object(part) || !t) {
+            free(text);
+            return hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "messages[%zu].content[%zu]: only {\"type\":\"text\",\"text\":...} parts are supported", i, k);
+        }
+        char *joined = NULL;
+        if (text && asprintf(&joined, "%s%s", text, t) < 0) joined = NULL;
+        free(text);
+        text = joined;
+    }
+    if (!text) return hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
+    json_object_set_new(msg, "content", json_string(text));
+    free(text);
+    return HEARTH_OK;
+}
+
+/* OpenAI sends tool-call arguments as a JSON string; chat templates want the object. */
+static void parse_call_arguments(json_t *msg)
+{
+    size_t k;
+    json_t *call;
+    json_array_foreach(json_object_get(msg, "tool_calls"), k, call) {
+        json_t *fn = json_object_get(call, "function");
+        const char *args = json_string_value(json_object_get(fn, "arguments"));
+        json_t *obj = args ? json_loads(args, JSON_DECODE_ANY, NULL) : NULL;
+        if (obj) json_object_set_new(fn, "arguments", obj);
+    }
+}
+
+hearth_status api_prepare_messages(const char *name, json_t *messages, json_t **out, hearth_error *err)
+{
+    *out = NULL;
+    if (!json_is_array(messages)) return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "messages: expected an array");
+    json_t *copy = json_deep_copy(messages);
+    if (!copy) return hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
+    bool has_system = false;
+    size_t i;
+    json_t *msg;
+    json_array_foreach(copy, i, msg) {
+        const char *role = json_string_value(json_object_get(msg, "role"));
+        hearth_status st = HEARTH_OK;
+        if (!json_is_object(msg)) st = hearth_fail(err, HEARTH_ERR_INVALID_ARG, "messages[%zu]: expected an object", i);
+        else if (!role) st = hearth_fail(err, HEARTH_ERR_INVALID_ARG, "messages[%zu].role: expected a string", i);
+        else if (json_object_get(msg, "tool_calls") && !json_is_array(json_object_get(msg, "tool_calls")) &&
+                 !json_is_null(json_object_get(msg, "tool_calls")))
+            st = hearth_fail(err, HEARTH_ERR_INVALID_ARG, "messages[%zu].tool_calls: expected an array", i);
+        else st = flatten_content(msg, i, err);
+        if (st) {
+            json_decref(copy);
+            return st;
+        }
+        if (!strcmp(role, "developer")) json_object_set_new(msg, "role", json_string("system")); /* OpenAI's new name */
+        has_system |= !strcmp(role, "system") || !strcmp(role, "developer");
+        parse_call_arguments(msg);
+    }
+    /* A stored model's SYSTEM applies when the conversation brings none, as in Ollama. */
+    char *system = NULL;
+    if (!has_system && name && hearth_store_layer(name, "system", &system, NULL) == HEARTH_OK && system)
+        json_array_insert_new(copy, 0, json_pack("{s:s,s:s}", "role", "system", "content", system));
+    free(system);
+    *out = copy;
+    return HEARTH_OK;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    if (p[0] < 0x80) return 1;
+    size_t len = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : p[0] >= 0xE0 ? (p[0] < 0xF0 ? 3 : 0) : p[0] >= 0xC2 ? 2 : 0;
+    if (!len || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    if (len == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))) return 0; /* overlong, surrogate */
+    if (len == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))) return 0;
+    return len;
+}
+
+json_t *api_text(const char *text, size_t n)
+{
+    if (!text) return json_string("");
+    json_t *j = json_stringn(text, n);
+    if (j) return j;
+    /* A sampled token can end (or a random model can emit) bytes that are not UTF-8; JSON
+     * cannot carry them, so each bad byte becomes U+FFFD, as other servers do. */
+    char *out = malloc(n * 3 + 1);
+    if (!out) return json_string("");
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq((const unsigned char *)text + i, n - i);
+        if (k && !(k == 1 && text[i] == '\0')) {
+            memcpy(out + o, text + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    j = json_stringn(out, o);
+    free(out);
+    return j ? j : json_string("");
+}
+
+int api_think(json_t *v)
+{
+    if (!v || json_is_null(v)) return -1;
+    if (json_is_string(v)) return 1; /* "high" / "medium" / "low": thinking on */
+    return json_is_true(v);
+}
+
+char *api_base64_floats(const float *v, size_t n)
+{
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t bytes = n * sizeof *v;
+    char *out = malloc((bytes + 2) / 3 * 4 + 1), *o = out;
+    if (!out) return NULL;
+    const unsigned char *p = (const unsigned char *)v; /* x86-64 is little-endian, as the format wants */
+    for (size_t i = 0; i < bytes; i += 3) {
+        unsigned x = (unsigned)p[i] << 16 | (i + 1 < bytes ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < bytes ? p[i + 2] : 0);
+        *o++ = digits[x >> 18 & 63];
+        *o++ = digits[x >> 12 & 63];
+        *o++ = i + 1 < bytes ? digits[x >> 6 & 63] : '=';
+        *o++ = i + 2 < bytes ? digits[x & 63] : '=';
+    }
+    *o = '\0';
+    return out;
+}
+
 /* ---- prompts ------------------------------------------------------------------------------- */
 
 hearth_status api_tokenize_text(const hearth_model *m, const char *text, bool add_special,
@@ -231,21 +426,42 @@ hearth_status api_tokenize_text(const hearth_model *m, const char *text, bool ad
     return HEARTH_OK;
 }
 
-hearth_status api_tokenize_chat(const hearth_model *m, json_t *messages, json_t *tools, int think,
-                                gen_request *r, hearth_error *err)
+/* A stored TEMPLATE replaces the GGUF's chat template when it is Jinja; Ollama's registry
+ * templates are Go templates ("{{ .Prompt }}"), which hearth does not run: the GGUF's own Jinja
+ * template (which the same models carry) is used for them. */
+static char *stored_jinja_template(const char *name)
 {
-    if (!json_is_array(messages)) return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "messages: expected an array");
+    char *t = NULL;
+    if (!name || hearth_store_layer(name, "template", &t, NULL) != HEARTH_OK || !t) return NULL;
+    if (strstr(t, "{{ .") || strstr(t, "{{.") || strstr(t, "{{- .")) {
+        hearth_debug("model %s: its TEMPLATE is a Go template; using the GGUF chat template", name);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+hearth_status api_tokenize_chat(const hearth_model *m, const char *name, json_t *messages, json_t *tools,
+                                int think, gen_request *r, hearth_error *err)
+{
     if (tools && !json_is_null(tools) && !json_is_array(tools))
         return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "tools: expected an array");
-    char *mj = json_dumps(messages, JSON_COMPACT), *tj = tools && json_array_size(tools) ? json_dumps(tools, JSON_COMPACT) : NULL;
+    json_t *msgs;
+    hearth_status st = api_prepare_messages(name, messages, &msgs, err);
+    if (st) return st;
+    char *mj = json_dumps(msgs, JSON_COMPACT), *tj = tools && json_array_size(tools) ? json_dumps(tools, JSON_COMPACT) : NULL;
+    json_decref(msgs);
+    char *tmpl = stored_jinja_template(name);
     hearth_chat_options opt = hearth_chat_default_options();
     opt.add_generation_prompt = true;
     opt.enable_thinking = think;
     opt.tools_json = tj;
+    opt.template_text = tmpl;
     char *prompt = NULL;
-    hearth_status st = mj ? hearth_chat_render(m, mj, &opt, &prompt, err) : hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
+    st = mj ? hearth_chat_render(m, mj, &opt, &prompt, err) : hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
     free(mj);
     free(tj);
+    free(tmpl);
     if (!st) st = api_tokenize_text(m, prompt, true, r, err);
     free(prompt);
     return st;

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "server/http.h"
 #include "server/sched.h"
@@ -41,14 +42,16 @@ struct api_job {
     double t_start, t_load;  /* monotonic: request arrival, model ready                       */
     void *fmt;               /* per-API formatting state                                      */
     bool (*want_piece)(api_job *job); /* false: buffer instead of streaming (tool calls)      */
+    atomic_bool client_gone; /* a non-streaming client hung up: its generations stop         */
 };
 
 /* Takes ownership of reqs[0..n) (allocated with calloc, prompt etc. filled). For streaming,
  * job->stream must be set and on_piece/on_finish too. Returns false (with err filled) when not
  * even the first request could be queued; the job is then the caller's to free. */
 bool api_job_run(api_job *job, hearth_error *err);
-/* Non-streaming: waits until every request is done. */
-void api_job_wait(api_job *job);
+/* Non-streaming: waits until every request is done; if req's client hangs up meanwhile, the
+ * generations are cancelled (finish GEN_CANCELLED). */
+void api_job_wait(api_job *job, const http_request *req);
 void api_job_free(api_job *job);
 
 /* ---- shared parsing ------------------------------------------------------------------------ */
@@ -58,9 +61,27 @@ hearth_status api_apply_options(json_t *opts, gen_request *r, hearth_error *err)
 hearth_status api_set_stop(json_t *stop, gen_request *r, hearth_error *err);
 /* keep_alive: number of seconds or a duration string ("5m", "1h", "-1"); -2 when absent. */
 hearth_status api_keep_alive(json_t *v, double *out, hearth_error *err);
-/* Renders messages with the model's chat template and tokenizes; or tokenizes raw text. */
-hearth_status api_tokenize_chat(const hearth_model *m, json_t *messages, json_t *tools, int think,
-                                gen_request *r, hearth_error *err);
+/* Renders messages with the model's chat template (or the stored model's Jinja TEMPLATE) and
+ * tokenizes; name is the stored model (its SYSTEM applies when messages have none). */
+hearth_status api_tokenize_chat(const hearth_model *m, const char *name, json_t *messages, json_t *tools,
+                                int think, gen_request *r, hearth_error *err);
+/* A checked copy of messages: roles present, OpenAI content parts flattened to text, tool-call
+ * arguments as objects, and the stored SYSTEM prepended when there is no system message. */
+hearth_status api_prepare_messages(const char *name, json_t *messages, json_t **out, hearth_error *err);
+/* Generated text as a JSON string: invalid UTF-8 bytes become U+FFFD (never a NULL json_t). */
+json_t *api_text(const char *text, size_t n);
+/* "think": absent -1, false 0, true or "high"/"medium"/"low" 1. */
+int api_think(json_t *v);
+/* OpenAI's encoding_format "base64": the float32 bytes (little-endian), base64. malloc'd. */
+char *api_base64_floats(const float *v, size_t n);
+
+/* Type checks of the top-level fields of a request: 400 naming the field on a mismatch. */
+enum { F_STR = 1, F_NUM = 2, F_INT = 4, F_BOOL = 8, F_OBJ = 16, F_ARR = 32 };
+typedef struct api_field {
+    const char *key;
+    unsigned types;
+} api_field;
+bool api_check_fields(json_t *body, const api_field *fields, bool openai, http_response *res);
 hearth_status api_tokenize_text(const hearth_model *m, const char *text, bool add_special,
                                 gen_request *r, hearth_error *err);
 /* Applies a stored model's Modelfile PARAMETERs (if any) as defaults. */

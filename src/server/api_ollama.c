@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "server/api.h"
+#include "server/store.h"
 
 typedef struct ollama_fmt {
     bool chat;   /* /api/chat (message objects) or /api/generate (response strings)     */
@@ -28,13 +29,13 @@ static void split_thinking(const char *text, json_t *msg)
 {
     const char *open = strstr(text, "<think>"), *close = open ? strstr(open, "</think>") : NULL;
     if (!open || !close) {
-        json_object_set_new(msg, "content", json_string(text));
+        json_object_set_new(msg, "content", api_text(text, strlen(text)));
         return;
     }
     const char *rest = close + 8;
     while (*rest == '\n') rest++;
-    json_object_set_new(msg, "thinking", json_stringn(open + 7, (size_t)(close - open - 7)));
-    json_object_set_new(msg, "content", json_string(rest));
+    json_object_set_new(msg, "thinking", api_text(open + 7, (size_t)(close - open - 7)));
+    json_object_set_new(msg, "content", api_text(rest, strlen(rest)));
 }
 
 static void add_stats(api_job *job, json_t *o)
@@ -83,8 +84,8 @@ static void on_piece(api_job *job, int index, const char *text, size_t len, cons
     (void)index, (void)s;
     ollama_fmt *f = job->fmt;
     json_t *o = head(job);
-    if (f->chat) json_object_set_new(o, "message", json_pack("{s:s,s:s%}", "role", "assistant", "content", text, len));
-    else json_object_set_new(o, "response", json_stringn(text, len));
+    if (f->chat) json_object_set_new(o, "message", json_pack("{s:s,s:o}", "role", "assistant", "content", api_text(text, len)));
+    else json_object_set_new(o, "response", api_text(text, len));
     json_object_set_new(o, "done", json_false());
     http_stream_push_json_line(job->stream, o);
 }
@@ -106,19 +107,25 @@ static void on_finish(api_job *job)
     http_stream_push_json_line(job->stream, o);
 }
 
+static const api_field generate_fields[] = {
+    {"model", F_STR}, {"prompt", F_STR}, {"suffix", F_STR}, {"system", F_STR}, {"template", F_STR},
+    {"context", F_ARR}, {"messages", F_ARR}, {"tools", F_ARR}, {"stream", F_BOOL}, {"raw", F_BOOL},
+    {"format", F_STR | F_OBJ}, {"images", F_ARR}, {"options", F_OBJ}, {"keep_alive", F_STR | F_NUM},
+    {"think", F_BOOL | F_STR}, {NULL, 0}};
+
 /* /api/generate and /api/chat. */
-static void generate(server_state *s, json_t *body, bool chat, http_response *res)
+static void generate(server_state *s, const http_request *req, json_t *body, bool chat, http_response *res)
 {
+    if (!api_check_fields(body, generate_fields, false, res)) return;
     const char *name = json_string_value(json_object_get(body, "model"));
     if (!name) return http_reply_error(res, 400, "model is required");
     json_t *stream_v = json_object_get(body, "stream");
-    bool stream = !stream_v || json_is_true(stream_v);
+    bool stream = !stream_v || json_is_null(stream_v) || json_is_true(stream_v);
     hearth_error err = {0};
     double keep_alive;
     if (api_keep_alive(json_object_get(body, "keep_alive"), &keep_alive, &err))
         return http_reply_error(res, 400, "%s", err.message);
-    json_t *think_v = json_object_get(body, "think");
-    int think = !think_v || json_is_null(think_v) ? -1 : json_is_true(think_v);
+    int think = api_think(json_object_get(body, "think"));
 
     api_job *job = calloc(1, sizeof *job);
     ollama_fmt *f = calloc(1, sizeof *f);
@@ -170,7 +177,7 @@ static void generate(server_state *s, json_t *body, bool chat, http_response *re
         f->tools = tools && json_array_size(tools) > 0;
         if (!st) {
             if (chat) {
-                st = api_tokenize_chat(m, messages, tools, think, r, &err);
+                st = api_tokenize_chat(m, name, messages, tools, think, r, &err);
             } else if (json_is_true(json_object_get(body, "raw"))) {
                 st = api_tokenize_text(m, prompt, false, r, &err);
             } else {
@@ -178,7 +185,7 @@ static void generate(server_state *s, json_t *body, bool chat, http_response *re
                 const char *system = json_string_value(json_object_get(body, "system"));
                 if (system) json_array_append_new(msgs, json_pack("{s:s,s:s}", "role", "system", "content", system));
                 json_array_append_new(msgs, json_pack("{s:s,s:s}", "role", "user", "content", prompt));
-                st = api_tokenize_chat(m, msgs, NULL, think, r, &err);
+                st = api_tokenize_chat(m, name, msgs, NULL, think, r, &err);
                 json_decref(msgs);
             }
         }
@@ -199,13 +206,13 @@ static void generate(server_state *s, json_t *body, bool chat, http_response *re
         if (!api_job_run(job, &err)) {
             status = api_status_for(err.status);
         } else {
-            api_job_wait(job);
+            api_job_wait(job, req);
             if (r->finish == GEN_ERROR) {
                 http_reply_error(res, 500, "%s", r->error);
             } else {
                 json_t *o = head(job);
                 if (chat) json_object_set_new(o, "message", full_message(job, true));
-                else json_object_set_new(o, "response", json_string(r->text ? r->text : ""));
+                else json_object_set_new(o, "response", api_text(r->text, r->text_len));
                 add_stats(job, o);
                 http_reply_json(res, 200, o);
             }
@@ -217,8 +224,13 @@ static void generate(server_state *s, json_t *body, bool chat, http_response *re
 
 /* ---- embeddings ------------------------------------------------------------------------------ */
 
+static const api_field embed_fields[] = {
+    {"model", F_STR}, {"input", F_STR | F_ARR}, {"prompt", F_STR}, {"truncate", F_BOOL}, {"options", F_OBJ},
+    {"keep_alive", F_STR | F_NUM}, {"dimensions", F_INT}, {NULL, 0}};
+
 static void embed(server_state *s, json_t *body, bool legacy, http_response *res)
 {
+    if (!api_check_fields(body, embed_fields, false, res)) return;
     const char *name = json_string_value(json_object_get(body, "model"));
     if (!name) return http_reply_error(res, 400, "model is required");
     json_t *input = json_object_get(body, legacy ? "prompt" : "input");
@@ -318,6 +330,18 @@ static void tags(http_response *res)
     http_reply_json(res, 200, json_pack("{s:o}", "models", models));
 }
 
+static const api_field name_fields[] = {
+    {"model", F_STR}, {"name", F_STR}, {"verbose", F_BOOL}, {"stream", F_BOOL}, {"insecure", F_BOOL},
+    {"source", F_STR}, {"destination", F_STR}, {NULL, 0}};
+
+/* A stored model's GGUF: names only, never a path (clients must not reach other files). */
+static hearth_status resolve_name(const char *name, char *path, size_t size, hearth_error *err)
+{
+    store_name n;
+    hearth_status st = store_name_parse(name, &n, err);
+    return st ? st : store_resolve_name(&n, path, size, err);
+}
+
 static void show(json_t *body, http_response *res)
 {
     const char *name = json_string_value(json_object_get(body, "model"));
@@ -325,7 +349,7 @@ static void show(json_t *body, http_response *res)
     if (!name) return http_reply_error(res, 400, "model is required");
     char path[4096];
     hearth_error err = {0};
-    if (hearth_store_resolve(name, path, sizeof path, &err)) return http_reply_error(res, 404, "model '%s' not found", name);
+    if (resolve_name(name, path, sizeof path, &err)) return http_reply_error(res, api_status_for(err.status), "%s", err.message);
     hearth_model_params mp = hearth_model_default_params();
     mp.vocab_only = true;
     hearth_model *m = hearth_model_load(path, &mp, &err);
@@ -342,7 +366,7 @@ static void show(json_t *body, http_response *res)
         if (len < 0) continue;
         char *end;
         double d = strtod(buf, &end);
-        json_object_set_new(mi, key, *buf && !*end ? json_real(d) : json_string(buf));
+        json_object_set_new(mi, key, *buf && !*end ? json_real(d) : api_text(buf, strlen(buf)));
     }
     json_t *caps = json_array();
     json_array_append_new(caps, json_string(strcmp(info.arch, "bert") ? "completion" : "embedding"));
@@ -352,10 +376,11 @@ static void show(json_t *body, http_response *res)
     hearth_store_layer(name, "template", &tmpl, NULL);
     hearth_store_layer(name, "system", &system, NULL);
     hearth_store_layer(name, "license", &license, NULL);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "license", license ? license : "", "modelfile", "",
-                          "template", tmpl ? tmpl : info.chat_template ? info.chat_template : "",
+    const char *t = tmpl ? tmpl : info.chat_template ? info.chat_template : "";
+    json_t *o = json_pack("{s:o,s:s,s:o,s:o,s:o,s:o}", "license", api_text(license, license ? strlen(license) : 0), "modelfile", "",
+                          "template", api_text(t, strlen(t)),
                           "details", details_of(path), "model_info", mi, "capabilities", caps);
-    if (system) json_object_set_new(o, "system", json_string(system));
+    if (system) json_object_set_new(o, "system", api_text(system, strlen(system)));
     if (params) { /* Ollama prints parameters as "key value" lines */
         json_t *p = json_loads(params, 0, NULL);
         char lines[4096] = "";
@@ -367,7 +392,7 @@ static void show(json_t *body, http_response *res)
             snprintf(lines + used, sizeof lines - used, "%s%-30s %s", used ? "\n" : "", k, val ? val : "");
             free(val);
         }
-        json_object_set_new(o, "parameters", json_string(lines));
+        json_object_set_new(o, "parameters", api_text(lines, strlen(lines)));
         json_decref(p);
     }
     free(params), free(tmpl), free(system), free(license);
@@ -480,8 +505,14 @@ bool api_ollama_route(server_state *s, const http_request *req, http_response *r
     json_t *body = api_parse_body(req, res, false);
     if (!body) return true;
     hearth_error err = {0};
-    if (!strcmp(p, "/api/generate")) generate(s, body, false, res);
-    else if (!strcmp(p, "/api/chat")) generate(s, body, true, res);
+    if (!known_post || !strcmp(p, "/api/show") || !strcmp(p, "/api/pull") || !strcmp(p, "/api/copy")) {
+        if (!api_check_fields(body, name_fields, false, res)) {
+            json_decref(body);
+            return true;
+        }
+    }
+    if (!strcmp(p, "/api/generate")) generate(s, req, body, false, res);
+    else if (!strcmp(p, "/api/chat")) generate(s, req, body, true, res);
     else if (!strcmp(p, "/api/embed")) embed(s, body, false, res);
     else if (!strcmp(p, "/api/embeddings")) embed(s, body, true, res);
     else if (!strcmp(p, "/api/show")) show(body, res);

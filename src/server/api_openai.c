@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "server/api.h"
+#include "server/store.h"
 
 typedef struct openai_fmt {
     bool chat;
@@ -31,7 +32,7 @@ static json_t *token_logprob(const hearth_model *m, hearth_token t, float lp)
     if (n < 0) n = 0;
     json_t *bytes = json_array();
     for (int32_t i = 0; i < n; i++) json_array_append_new(bytes, json_integer((unsigned char)piece[i]));
-    return json_pack("{s:s%,s:f,s:o}", "token", piece, (size_t)n, "logprob", lp, "bytes", bytes);
+    return json_pack("{s:o,s:f,s:o}", "token", api_text(piece, (size_t)n), "logprob", lp, "bytes", bytes);
 }
 
 static json_t *sample_logprob(const hearth_model *m, const hearth_sample *s, int top)
@@ -93,11 +94,11 @@ static json_t *choice(api_job *job, int i)
     const char *text = content ? content : r->text ? r->text : "";
     json_t *c = json_pack("{s:i}", "index", i);
     if (f->chat) {
-        json_t *msg = json_pack("{s:s,s:s}", "role", "assistant", "content", text);
+        json_t *msg = json_pack("{s:s,s:o}", "role", "assistant", "content", api_text(text, strlen(text)));
         if (calls) json_object_set_new(msg, "tool_calls", calls);
         json_object_set_new(c, "message", msg);
     } else {
-        json_object_set_new(c, "text", json_string(text));
+        json_object_set_new(c, "text", api_text(text, strlen(text)));
     }
     if (f->logprobs && r->samples) {
         json_t *lp = json_array();
@@ -117,14 +118,14 @@ static void on_piece(api_job *job, int index, const char *text, size_t len, cons
     openai_fmt *f = job->fmt;
     json_t *o = chunk(job), *c = json_pack("{s:i,s:n,s:n}", "index", index, "finish_reason", "logprobs");
     if (f->chat) {
-        json_t *delta = json_pack("{s:s%}", "content", text, len);
+        json_t *delta = json_pack("{s:o}", "content", api_text(text, len));
         if (index < MAX_CHOICES && !f->sent_role[index]) {
             json_object_set_new(delta, "role", json_string("assistant"));
             f->sent_role[index] = true;
         }
         json_object_set_new(c, "delta", delta);
     } else {
-        json_object_set_new(c, "text", json_stringn(text, len));
+        json_object_set_new(c, "text", api_text(text, len));
     }
     if (f->logprobs && s)
         json_object_set_new(c, "logprobs", json_pack("{s:[o]}", "content", sample_logprob(sched_model_handle(job->model), s, f->top_logprobs)));
@@ -145,9 +146,12 @@ static void on_finish(api_job *job)
         }
         json_t *o = chunk(job), *c;
         if (f->tools) { /* buffered: the whole message in one chunk */
-            json_t *full = choice(job, i);
-            c = json_pack("{s:i,s:O,s:O}", "index", i, "delta", json_object_get(full, "message"), "finish_reason",
-                          json_object_get(full, "finish_reason"));
+            json_t *full = choice(job, i), *delta = json_object_get(full, "message");
+            size_t k;
+            json_t *call;
+            json_array_foreach(json_object_get(delta, "tool_calls"), k, call) /* deltas number their calls */
+                json_object_set_new(call, "index", json_integer((json_int_t)k));
+            c = json_pack("{s:i,s:O,s:O}", "index", i, "delta", delta, "finish_reason", json_object_get(full, "finish_reason"));
             json_decref(full);
         } else {
             c = json_pack("{s:i,s:s,s:{}}", "index", i, "finish_reason", finish_reason(r, false), f->chat ? "delta" : "text");
@@ -209,8 +213,19 @@ static hearth_status read_params(json_t *b, gen_request *r, openai_fmt *f, heart
     return HEARTH_OK;
 }
 
-static void completion(server_state *s, json_t *b, bool chat, http_response *res)
+static const api_field completion_fields[] = {
+    {"model", F_STR}, {"messages", F_ARR}, {"prompt", F_STR}, {"stream", F_BOOL}, {"n", F_INT},
+    {"max_tokens", F_INT}, {"max_completion_tokens", F_INT}, {"temperature", F_NUM}, {"top_p", F_NUM},
+    {"seed", F_INT}, {"stop", F_STR | F_ARR}, {"tools", F_ARR}, {"tool_choice", F_STR | F_OBJ},
+    {"response_format", F_OBJ}, {"top_logprobs", F_INT}, {"stream_options", F_OBJ}, {"presence_penalty", F_NUM},
+    {"frequency_penalty", F_NUM}, {"user", F_STR}, {"parallel_tool_calls", F_BOOL}, {NULL, 0}};
+
+static void completion(server_state *s, const http_request *req, json_t *b, bool chat, http_response *res)
 {
+    if (!api_check_fields(b, completion_fields, true, res)) return;
+    json_t *lpv = json_object_get(b, "logprobs");
+    if (lpv && !json_is_null(lpv) && (chat ? !json_is_boolean(lpv) : !json_is_integer(lpv)))
+        return api_openai_error(res, 400, "invalid_request_error", "logprobs: expected %s", chat ? "a boolean" : "an integer");
     const char *name = json_string_value(json_object_get(b, "model"));
     if (!name) return api_openai_error(res, 400, "invalid_request_error", "model is required");
     json_t *nv = json_object_get(b, "n");
@@ -255,7 +270,7 @@ static void completion(server_state *s, json_t *b, bool chat, http_response *res
         hearth_status st = read_params(b, r, f, &err);
         if (!st && json_is_integer(json_object_get(b, "seed"))) r->sampling.seed += (uint64_t)i; /* n samples differ */
         if (!st && chat) {
-            st = api_tokenize_chat(sched_model_handle(job->model), json_object_get(b, "messages"), tools, -1, r, &err);
+            st = api_tokenize_chat(sched_model_handle(job->model), name, json_object_get(b, "messages"), tools, -1, r, &err);
         } else if (!st) {
             const char *prompt = json_string_value(json_object_get(b, "prompt"));
             st = prompt ? api_tokenize_text(sched_model_handle(job->model), prompt, true, r, &err)
@@ -278,7 +293,7 @@ static void completion(server_state *s, json_t *b, bool chat, http_response *res
         if (!api_job_run(job, &err)) {
             status = api_status_for(err.status);
         } else {
-            api_job_wait(job);
+            api_job_wait(job, req);
             json_t *choices = json_array();
             const char *failed = NULL;
             for (int i = 0; i < job->n_submitted; i++) {
@@ -301,8 +316,17 @@ static void completion(server_state *s, json_t *b, bool chat, http_response *res
     api_job_free(job);
 }
 
+static const api_field embedding_fields[] = {
+    {"model", F_STR}, {"input", F_STR | F_ARR}, {"encoding_format", F_STR}, {"dimensions", F_INT}, {"user", F_STR},
+    {NULL, 0}};
+
 static void embeddings(server_state *s, json_t *b, http_response *res)
 {
+    if (!api_check_fields(b, embedding_fields, true, res)) return;
+    const char *encoding = json_string_value(json_object_get(b, "encoding_format"));
+    bool base64 = encoding && !strcmp(encoding, "base64");
+    if (encoding && !base64 && strcmp(encoding, "float") != 0)
+        return api_openai_error(res, 400, "invalid_request_error", "encoding_format: expected \"float\" or \"base64\"");
     const char *name = json_string_value(json_object_get(b, "model"));
     if (!name) return api_openai_error(res, 400, "invalid_request_error", "model is required");
     json_t *input = json_object_get(b, "input");
@@ -330,8 +354,15 @@ static void embeddings(server_state *s, json_t *b, http_response *res)
     } else {
         json_t *data = json_array();
         for (size_t k = 0; k < n; k++) {
-            json_t *e = json_array();
-            for (int32_t d = 0; d < dim; d++) json_array_append_new(e, json_real(vec[k * (size_t)dim + (size_t)d]));
+            json_t *e;
+            if (base64) { /* what the openai SDKs ask for by default */
+                char *text = api_base64_floats(vec + k * (size_t)dim, (size_t)dim);
+                e = json_string(text ? text : "");
+                free(text);
+            } else {
+                e = json_array();
+                for (int32_t d = 0; d < dim; d++) json_array_append_new(e, json_real(vec[k * (size_t)dim + (size_t)d]));
+            }
             json_array_append_new(data, json_pack("{s:s,s:o,s:i}", "object", "embedding", "embedding", e, "index", (int)k));
         }
         http_reply_json(res, 200, json_pack("{s:s,s:o,s:s,s:{s:i,s:i}}", "object", "list", "data", data, "model", name,
@@ -343,25 +374,35 @@ static void embeddings(server_state *s, json_t *b, http_response *res)
     sched_release(m, -2);
 }
 
-static void models(http_response *res)
+static void models(http_response *res, const char *one)
 {
     hearth_store_entry *v;
     int32_t n;
     hearth_error err;
     if (hearth_store_list(&v, &n, &err)) return api_openai_error(res, 500, "server_error", "%s", err.message);
-    json_t *data = json_array();
-    for (int32_t i = 0; i < n; i++)
-        json_array_append_new(data, json_pack("{s:s,s:s,s:I,s:s}", "id", v[i].name, "object", "model", "created",
-                                              (json_int_t)v[i].modified, "owned_by", "library"));
+    json_t *data = json_array(), *found = NULL;
+    char want[400] = "";
+    store_name sn;
+    if (one && store_name_parse(one, &sn, NULL) == HEARTH_OK) store_name_display(&sn, want, sizeof want);
+    for (int32_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:s,s:s,s:I,s:s}", "id", v[i].name, "object", "model", "created", (json_int_t)v[i].modified,
+                              "owned_by", "library");
+        if (one && !strcmp(v[i].name, want)) found = json_incref(o);
+        json_array_append_new(data, o);
+    }
     free(v);
-    http_reply_json(res, 200, json_pack("{s:s,s:o}", "object", "list", "data", data));
+    if (!one) return http_reply_json(res, 200, json_pack("{s:s,s:o}", "object", "list", "data", data));
+    json_decref(data);
+    if (found) return http_reply_json(res, 200, found);
+    api_openai_error(res, 404, "invalid_request_error", "model '%s' not found", one);
 }
 
 bool api_openai_route(server_state *s, const http_request *req, http_response *res)
 {
     const char *p = req->path;
     if (strncmp(p, "/v1/", 4) != 0) return false;
-    if (!strcmp(p, "/v1/models") && !strcmp(req->method, "GET")) return models(res), true;
+    if (!strcmp(p, "/v1/models") && !strcmp(req->method, "GET")) return models(res, NULL), true;
+    if (!strncmp(p, "/v1/models/", 11) && p[11] && !strcmp(req->method, "GET")) return models(res, p + 11), true;
     bool chat = !strcmp(p, "/v1/chat/completions"), comp = !strcmp(p, "/v1/completions"), emb = !strcmp(p, "/v1/embeddings");
     if (!chat && !comp && !emb) {
         api_openai_error(res, 404, "invalid_request_error", "unknown endpoint %s %s", req->method, p);
@@ -374,7 +415,7 @@ bool api_openai_route(server_state *s, const http_request *req, http_response *r
     json_t *b = api_parse_body(req, res, true);
     if (!b) return true;
     if (emb) embeddings(s, b, res);
-    else completion(s, b, chat, res);
+    else completion(s, req, b, chat, res);
     json_decref(b);
     return true;
 }

@@ -211,6 +211,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (!cs) { /* headers only: set up the body buffer */
         if (!(cs = calloc(1, sizeof *cs))) return MHD_NO;
         *con_cls = cs;
+        /* A declared length over the limit is refused before a byte of it is read. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY) {
+            cs->too_big = true;
+            http_response res = {.status = 413};
+            http_reply_error(&res, 413, "request body larger than %u bytes", HTTP_MAX_BODY);
+            return send_response(conn, &res);
+        }
         return MHD_YES;
     }
     if (*upload_size) { /* a body chunk */

@@ -9,6 +9,7 @@
  * written last, so a model name only ever points at complete, verified blobs.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ typedef struct pull_job {
     char *mem;          /* ... or, for the manifest, into memory                            */
     size_t mem_len;
     bool write_failed;
+    bool body_started; /* the first body bytes of this request have been seen          */
+    CURL *curl;
     int write_errno;
     uint64_t have, total;
 } pull_job;
@@ -39,6 +42,19 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
 {
     pull_job *j = user;
     size_t len = size * n;
+    if (j->out && !j->body_started) {
+        j->body_started = true;
+        long code = 0;
+        curl_easy_getinfo(j->curl, CURLINFO_RESPONSE_CODE, &code);
+        if (code == 200 && j->have > 0) { /* the server ignored Range: the body is the whole blob */
+            if (fflush(j->out) != 0 || ftruncate(fileno(j->out), 0) != 0 || fseek(j->out, 0, SEEK_SET) != 0) {
+                j->write_failed = true;
+                j->write_errno = errno;
+                return 0;
+            }
+            j->have = 0;
+        }
+    }
     if (j->out) {
         if (fwrite(data, 1, len, j->out) != len) {
             j->write_failed = true;
@@ -72,6 +88,8 @@ static hearth_status http_get(const char *url, const char *accept, long range_fr
 {
     CURL *c = curl_easy_init();
     if (!c) return hearth_fail(err, HEARTH_ERR_NOMEM, "cannot start libcurl");
+    j->curl = c;
+    j->body_started = false;
     struct curl_slist *h = NULL;
     char hdr[256];
     if (accept) {
@@ -97,15 +115,18 @@ static hearth_status http_get(const char *url, const char *accept, long range_fr
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, j);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* An error page must never land in a partial blob (the next pull would resume after it). */
+    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
     CURLcode rc = curl_easy_perform(c);
     *code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
+    j->curl = NULL;
     if (j->cancel && *j->cancel) return hearth_fail(err, HEARTH_ERR_CANCELLED, "pull of %s cancelled", j->display);
     if (j->write_failed)
         return hearth_fail(err, HEARTH_ERR_IO, "writing %s: %s", j->digest, strerror(j->write_errno));
-    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && *code >= 400))
+    if (rc != CURLE_OK && !(rc == CURLE_HTTP_RETURNED_ERROR && *code >= 400))
         return hearth_fail(err, HEARTH_ERR_IO, "%s: %s", url, curl_easy_strerror(rc));
     return HEARTH_OK;
 }
@@ -134,13 +155,6 @@ static hearth_status fetch_blob(const char *root, const char *base, const store_
     long code;
     if (!(size && (uint64_t)have == size)) {
         s = http_get(url, NULL, have, j, &code, err);
-        if (!s && code == 200 && have > 0) { /* the server ignored Range: the body is the whole blob */
-            fclose(j->out);
-            j->out = fopen(partial, "wb");
-            j->have = 0;
-            if (!j->out) return hearth_fail(err, HEARTH_ERR_IO, "%s: cannot create: %s", partial, strerror(errno));
-            s = http_get(url, NULL, 0, j, &code, err);
-        }
         if (!s && code != 200 && code != 206 && !(code == 416 && size && (uint64_t)have == size))
             s = hearth_fail(err, HEARTH_ERR_IO, "registry answered HTTP %ld for blob %s of %s", code, digest, j->display);
     }
@@ -164,6 +178,8 @@ static hearth_status fetch_blob(const char *root, const char *base, const store_
     return HEARTH_OK;
 }
 
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
 static hearth_status check_layer(json_t *l, const char *display, hearth_error *err)
 {
     json_t *d = json_object_get(l, "digest"), *sz = json_object_get(l, "size");
@@ -185,11 +201,8 @@ hearth_status hearth_store_pull(const char *name, hearth_pull_progress_fn progre
     else snprintf(base, sizeof base, "https://%s", n.host);
     size_t bl = strlen(base);
     while (bl > 0 && base[bl - 1] == '/') base[--bl] = '\0';
-    static bool curl_ready; /* curl_global_init is process-wide; the CLI pulls from one thread */
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        curl_ready = true;
-    }
+    static pthread_once_t curl_once = PTHREAD_ONCE_INIT; /* the server pulls from many threads */
+    pthread_once(&curl_once, curl_init_once);
 
     if (progress) progress("pulling manifest", NULL, 0, 0, user);
     snprintf(url, sizeof url, "%s/v2/%s/%s/manifests/%s", base, n.ns, n.model, n.tag);

@@ -8,6 +8,7 @@
 #include "base/base.h"
 #include "sample/sample.h"
 #include "server/sched.h"
+#include "server/store.h"
 
 struct sched_model {
     sched *owner;
@@ -231,6 +232,7 @@ static void *worker_main(void *arg)
             pthread_mutex_lock(&s->mu);
             s->m.gen_seconds += hearth_time_sec() - t0;
             s->m.generated_tokens += (uint64_t)nb;
+            s->m.decode_steps++;
             pthread_mutex_unlock(&s->mu);
         }
 
@@ -371,10 +373,22 @@ fail:
     return NULL;
 }
 
-sched_model *sched_acquire(sched *s, const char *name, hearth_error *err)
+/* Names from HTTP clients are store names only: never a file path (so "../../etc/passwd" or
+ * "/home/x/secret.gguf" cannot make the server open files outside the store). */
+static hearth_status resolve(const char *name, char *display, size_t dsize, char *path, size_t psize,
+                             hearth_error *err)
 {
-    char path[4096];
-    if (hearth_store_resolve(name, path, sizeof path, err) != HEARTH_OK) return NULL;
+    store_name n;
+    hearth_status st = store_name_parse(name, &n, err);
+    if (st) return st;
+    store_name_display(&n, display, dsize);
+    return store_resolve_name(&n, path, psize, err);
+}
+
+sched_model *sched_acquire(sched *s, const char *requested, hearth_error *err)
+{
+    char path[4096], name[400];
+    if (resolve(requested, name, sizeof name, path, sizeof path, err) != HEARTH_OK) return NULL;
     pthread_mutex_lock(&s->mu);
     for (sched_model *m = s->models; m; m = m->next) {
         if (!strcmp(m->path, path)) {
@@ -507,8 +521,8 @@ int sched_list(sched *s, sched_status *out, int max)
 
 bool sched_unload(sched *s, const char *name)
 {
-    char path[4096];
-    if (hearth_store_resolve(name, path, sizeof path, NULL) != HEARTH_OK) return false;
+    char path[4096], display[400];
+    if (resolve(name, display, sizeof display, path, sizeof path, NULL) != HEARTH_OK) return false;
     bool found = false;
     pthread_mutex_lock(&s->mu);
     for (sched_model *m = s->models; m; m = m->next)

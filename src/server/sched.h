@@ -69,7 +69,7 @@ void gen_request_free(gen_request *r);
 sched *sched_new(const sched_params *p);
 void sched_free(sched *s);
 
-/* Finds or loads a model (a store name or a path) and holds it; keep_alive < 0: the default,
+/* Finds or loads a model (a store name, never a path) and holds it; keep_alive < 0: the default,
  * so that `sched_release` starts the countdown. */
 sched_model *sched_acquire(sched *s, const char *name, hearth_error *err);
 void sched_release(sched_model *m, double keep_alive);
@@ -98,6 +98,7 @@ bool sched_unload(sched *s, const char *name); /* keep_alive 0 */
 
 typedef struct sched_metrics {
     uint64_t requests, prompt_tokens, generated_tokens, rejected;
+    uint64_t decode_steps;  /* batched decode calls: generated_tokens / decode_steps = mean batch */
     double gen_seconds;
     int active, queued, loaded;
 } sched_metrics;

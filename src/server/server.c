@@ -62,6 +62,8 @@ static void metrics(server_state *s, http_response *res)
         "hearth_prompt_tokens_total %llu\n"
         "# HELP hearth_generated_tokens_total Tokens generated.\n# TYPE hearth_generated_tokens_total counter\n"
         "hearth_generated_tokens_total %llu\n"
+        "# HELP hearth_decode_steps_total Batched decode steps; generated tokens / steps = mean batch size.\n# TYPE hearth_decode_steps_total counter\n"
+        "hearth_decode_steps_total %llu\n"
         "# HELP hearth_generation_seconds_total Seconds spent in batched decode steps.\n# TYPE hearth_generation_seconds_total counter\n"
         "hearth_generation_seconds_total %.6f\n"
         "# HELP hearth_generation_tokens_per_second Generated tokens per second of decode time, all requests together.\n# TYPE hearth_generation_tokens_per_second gauge\n"
@@ -75,7 +77,7 @@ static void metrics(server_state *s, http_response *res)
         "# HELP hearth_resident_memory_bytes Resident set size of the server.\n# TYPE hearth_resident_memory_bytes gauge\n"
         "hearth_resident_memory_bytes %ld\n",
         (unsigned long long)reqs, (unsigned long long)errs, (unsigned long long)m.requests, (unsigned long long)m.rejected,
-        (unsigned long long)m.prompt_tokens, (unsigned long long)m.generated_tokens, m.gen_seconds,
+        (unsigned long long)m.prompt_tokens, (unsigned long long)m.generated_tokens, (unsigned long long)m.decode_steps, m.gen_seconds,
         m.gen_seconds > 0 ? m.generated_tokens / m.gen_seconds : 0.0, m.active, m.queued, m.loaded, resident_bytes());
     res->status = 200;
     res->content_type = "text/plain; version=0.0.4";

@@ -226,10 +226,15 @@ hearth_status hearth_store_resolve(const char *name_or_path, char *path, size_t 
         return hearth_fail(err, HEARTH_ERR_NOT_FOUND, "%s: no such file, and not a model name (%s)", name_or_path,
                            perr.message);
     }
+    return store_resolve_name(&n, path, path_size, err);
+}
+
+hearth_status store_resolve_name(const store_name *n, char *path, size_t path_size, hearth_error *err)
+{
     char root[4096], mpath[STORE_PATH_MAX];
     hearth_status s = store_root(root, sizeof root, err);
     if (s) return s;
-    json_t *m = load_manifest(root, &n, mpath, sizeof mpath, err);
+    json_t *m = load_manifest(root, n, mpath, sizeof mpath, err);
     if (!m) return err ? err->status : HEARTH_ERR_NOT_FOUND;
     s = model_blob(root, m, mpath, path, path_size, err);
     json_decref(m);

@@ -40,6 +40,10 @@ hearth_status store_name_parse(const char *text, store_name *out, hearth_error *
 /* "qwen3:0.6b" for the default host and namespace, "host/ns/model:tag" otherwise. */
 void store_name_display(const store_name *n, char *buf, size_t size);
 
+/* The GGUF blob of a stored model; never looks at the file system outside the store, so a
+ * name that arrives over HTTP cannot reach other files. */
+hearth_status store_resolve_name(const store_name *n, char *path, size_t path_size, hearth_error *err);
+
 /* The store's root directory (no trailing '/'), from the environment. */
 hearth_status store_root(char *buf, size_t size, hearth_error *err);
 void store_manifest_path(const char *root, const store_name *n, char *buf, size_t size);
