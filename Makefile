@@ -42,7 +42,7 @@ LDLIBS    := $(PKG_LIBS) -lm -lpthread
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
 AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
 
-LIB_SRC   := $(sort $(wildcard src/base/*.c src/gguf/*.c src/kernels/*.c src/model/*.c \
+LIB_SRC   := $(sort $(wildcard src/base/*.c src/gguf/*.c src/kernels/*.c src/model/*.c src/cuda/*.c \
                src/tokenizer/*.c src/chat/*.c src/sample/*.c src/rag/*.c src/agent/*.c src/server/*.c))
 CLI_SRC   := $(sort $(wildcard src/cli/*.c))
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -50,6 +50,23 @@ TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 EX_SRC    := $(sort $(wildcard examples/*.c))
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+
+# make CUDA=1: the CUDA backend (src/cuda/*.cu, compiled by nvcc) joins libhearth, and the
+# C side is built with HEARTH_CUDA. Only this build needs nvcc, the CUDA runtime and cuBLAS.
+CUDA      ?= 0
+ifeq ($(CUDA),1)
+CUDA_HOME ?= /usr/local/cuda
+NVCC      ?= $(CUDA_HOME)/bin/nvcc
+CUDA_ARCH ?= -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=sm_80 \
+             -gencode arch=compute_86,code=sm_86 -gencode arch=compute_89,code=sm_89 \
+             -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+NVFLAGS   := -O3 -std=c++17 $(CUDA_ARCH) -Xcompiler -fPIC,-Wall,-Wextra,-Werror,-Wno-unused-parameter \
+             -Werror all-warnings -Isrc -DHEARTH_CUDA
+CU_SRC    := $(sort $(wildcard src/cuda/*.cu))
+LIB_OBJ   += $(CU_SRC:%.cu=$(BUILD)/%.o)
+CFLAGS    += -DHEARTH_CUDA -I$(CUDA_HOME)/include
+LDLIBS    += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
+endif
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
@@ -71,6 +88,10 @@ $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	@echo 'CC   $< (avx512)'
 	@$(CC) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+$(BUILD)/%.o: %.cu $(wildcard src/cuda/*.h)
+	@mkdir -p $(dir $@)
+	@echo 'NVCC $<'
+	@$(NVCC) $(NVFLAGS) -c $< -o $@
 $(BUILD)/src/rag/%.o: src/rag/%.c
 	@mkdir -p $(dir $@)
 	@echo 'CC   $<'

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cuda/cuda.h"
 #include "model/model.h"
 
 #define DEFAULT_N_CTX 4096
@@ -125,7 +126,8 @@ hearth_context *hearth_context_new(hearth_model *model, const hearth_context_par
     ctx->n_ctx = p.n_ctx;
     ctx->n_seq = p.n_seq_max;
     ctx->kv_type = kv_hearth_type(p.kv_type);
-    ctx->be = hearth_backend_cpu_new(model->kernels, p.n_threads, err);
+    ctx->be = model->gpu ? hearth_gpu_context_backend(model, p.n_threads, err)
+                         : hearth_backend_cpu_new(model->kernels, p.n_threads, err);
     if (!ctx->be || alloc_all(ctx, err)) {
         hearth_context_free(ctx);
         return NULL;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cuda/cuda.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -19,7 +20,7 @@ static const hearth_arch_ops *const arch_table[] = {
 
 hearth_model_params hearth_model_default_params(void)
 {
-    hearth_model_params p = {.vocab_only = false, .n_gpu_layers = 0};
+    hearth_model_params p = {.vocab_only = false, .n_gpu_layers = hearth_gpu_default_layers()};
     return p;
 }
 
@@ -243,6 +244,7 @@ hearth_model *hearth_model_load(const char *path, const hearth_model_params *par
         if (!m->cpu) st = err ? err->status : HEARTH_ERR_NOMEM;
     }
     if (!st) st = m->ops->load(m, err);
+    if (!st) st = hearth_gpu_offload(m, params->n_gpu_layers, err);
     if (st) {
         hearth_model_free(m);
         return NULL;
@@ -254,7 +256,9 @@ hearth_model *hearth_model_load(const char *path, const hearth_model_params *par
 void hearth_model_free(hearth_model *m)
 {
     if (!m) return;
-    for (int32_t i = 0; i < m->n_bound; i++) m->cpu->ops->weight_free(m->cpu, m->bound[i]->bw);
+    hearth_backend *wb = m->gpu ? m->gpu : m->cpu; /* the backend that holds the weights */
+    for (int32_t i = 0; i < m->n_bound; i++) wb->ops->weight_free(wb, m->bound[i]->bw);
+    if (m->gpu) m->gpu->ops->free(m->gpu);
     free(m->bound);
     free(m->layers);
     free(m->rope_freqs);

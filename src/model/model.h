@@ -140,6 +140,8 @@ struct hearth_model {
     bool vocab_only;
 
     hearth_backend *cpu; /* always present; layers with be == cpu run here */
+    hearth_backend *gpu; /* set by hearth_gpu_offload (src/cuda/cuda.h): holds every weight */
+    int32_t n_gpu_layers; /* layers whose matrices are on the GPU (the last ones)            */
     const hearth_kernels *kernels;
 
     hearth_weight tok_embd;                    /* [n_vocab rows][n_embd]                    */
