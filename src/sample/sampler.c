@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/base.h"
 #include "sample/grammar.h"
@@ -204,12 +207,13 @@ static int cmp_tok(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void apply_penalties(hearth_sampler *sm)
+/* Returns whether any logit changed. */
+static bool apply_penalties(hearth_sampler *sm)
 {
     const hearth_sampler_params *p = &sm->p;
     if (!sm->hist_n || p->penalty_last_n == 0 ||
         (p->repeat_penalty == 1.0f && p->presence_penalty == 0.0f && p->frequency_penalty == 0.0f))
-        return;
+        return false;
     memcpy(sm->win, sm->hist, (size_t)sm->hist_n * sizeof *sm->win);
     qsort(sm->win, (size_t)sm->hist_n, sizeof *sm->win, cmp_tok);
     for (int32_t i = 0; i < sm->hist_n;) {
@@ -221,34 +225,72 @@ static void apply_penalties(hearth_sampler *sm)
         *l -= (float)(j - i) * p->frequency_penalty + p->presence_penalty;
         i = j;
     }
+    return true;
 }
 
-/* Logprob summary of the raw logits: log-sum-exp, entropy, the n best. */
-static void raw_stats(const hearth_sampler *sm, const float *logits, float *lse_out, hearth_sample *out)
+/* e[i] = exp(d[i]) with d[i] = max(x[i] - shift, -87), both stored: the SSE2 path and the scalar
+ * tail do the same IEEE operations in the same order as sample_exp, so results are identical. */
+void sample_exp_shifted(const float *x, float shift, float *e, float *d, int32_t n)
 {
-    int32_t V = sm->n_vocab, n_top = out ? sm->p.n_logprobs : 0;
-    float mx = -INFINITY;
-    for (int32_t i = 0; i < V; i++) mx = logits[i] > mx ? logits[i] : mx;
-    if (mx == -INFINITY) { *lse_out = -INFINITY; if (out) { out->entropy = 0; out->n_top = 0; } return; }
-    double s8[8] = {0}, t8[8] = {0}; /* 8 lanes: a fixed summation order that vectorizes */
     int32_t i = 0;
-    for (; i + 8 <= V; i += 8)
-        for (int k = 0; k < 8; k++) {
-            float d = logits[i + k] - mx;
-            d = d >= -87.0f ? d : -87.0f; /* also maps NaN and -inf to "nothing" */
-            float e = sample_exp(d);
-            s8[k] += e;
-            t8[k] += (double)e * d;
-        }
-    double s = 0, t = 0;
-    for (int k = 0; k < 8; k++) { s += s8[k]; t += t8[k]; }
-    for (; i < V; i++) {
-        float d = logits[i] - mx;
-        d = d >= -87.0f ? d : -87.0f;
-        float e = sample_exp(d);
-        s += e;
-        t += (double)e * d;
+#ifdef __SSE2__
+    const __m128 lo = _mm_set1_ps(-87.0f), hi = _mm_set1_ps(88.0f), sh = _mm_set1_ps(shift);
+    const __m128 l2e = _mm_set1_ps(1.44269504088896341f), magic = _mm_set1_ps(12582912.0f);
+    const __m128 c1 = _mm_set1_ps(0.693145751953125f), c2 = _mm_set1_ps(1.428606765330187045e-06f);
+    for (; i + 4 <= n; i += 4) {
+        __m128 dv = _mm_max_ps(_mm_sub_ps(_mm_loadu_ps(x + i), sh), lo);
+        __m128 xv = _mm_min_ps(dv, hi);
+        __m128 k = _mm_sub_ps(_mm_add_ps(_mm_mul_ps(xv, l2e), magic), magic);
+        __m128 r = _mm_sub_ps(_mm_sub_ps(xv, _mm_mul_ps(k, c1)), _mm_mul_ps(k, c2));
+        __m128 p = _mm_set1_ps(1.0f / 720);
+        p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.0f / 120));
+        p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.0f / 24));
+        p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.0f / 6));
+        p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(0.5f));
+        p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.0f));
+        p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.0f));
+        __m128i bits = _mm_slli_epi32(_mm_add_epi32(_mm_cvttps_epi32(k), _mm_set1_epi32(127)), 23);
+        _mm_storeu_ps(e + i, _mm_mul_ps(p, _mm_castsi128_ps(bits)));
+        _mm_storeu_ps(d + i, dv);
     }
+#endif
+    for (; i < n; i++) {
+        float dd = x[i] - shift;
+        dd = dd > -87.0f ? dd : -87.0f;
+        d[i] = dd;
+        e[i] = sample_exp(dd);
+    }
+}
+
+/* Sums of e[i] and e[i] * d[i] in 4 double lanes (a fixed order, vectorized by the compiler). */
+static void sum_lanes(const float *e, const float *d, int32_t n, double *s_out, double *t_out)
+{
+    double s4[4] = {0}, t4[4] = {0};
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++) {
+            s4[k] += e[i + k];
+            t4[k] += (double)e[i + k] * d[i + k];
+        }
+    double s = (s4[0] + s4[1]) + (s4[2] + s4[3]), t = (t4[0] + t4[1]) + (t4[2] + t4[3]);
+    for (; i < n; i++) {
+        s += e[i];
+        t += (double)e[i] * d[i];
+    }
+    *s_out = s;
+    *t_out = t;
+}
+
+/* Logprob summary of the raw logits (x: NaN-free copy, mx = their max): log-sum-exp, entropy,
+ * the n best. */
+static void raw_stats(hearth_sampler *sm, const float *x, float mx, float *lse_out, hearth_sample *out)
+{
+    int32_t V = sm->n_vocab, n_top = out ? sm->p.n_logprobs : 0, i;
+    if (mx == -INFINITY) { *lse_out = -INFINITY; if (out) { out->entropy = 0; out->n_top = 0; } return; }
+    float *e = (float *)(void *)sm->key_tmp, *d = (float *)(void *)sm->cand_tmp; /* free scratch here */
+    double s, t;
+    sample_exp_shifted(x, mx, e, d, V);
+    sum_lanes(e, d, V, &s, &t);
     *lse_out = mx + (float)log(s);
     if (!out) return;
     double h = log(s) - t / s;
@@ -257,9 +299,8 @@ static void raw_stats(const hearth_sampler *sm, const float *logits, float *lse_
     int32_t n = 0;
     float thr = -INFINITY;
     for (i = 0; i < V && n_top > 0; i++) {
-        float l = logits[i];
+        float l = x[i];
         if (n == n_top && !(l > thr)) continue;
-        if (l != l) continue;
         int32_t j = n < n_top ? n++ : n - 1;
         while (j > 0 && out->top[j - 1].logprob < l) { out->top[j] = out->top[j - 1]; j--; }
         out->top[j] = (hearth_token_logprob){i, l};
@@ -280,11 +321,17 @@ hearth_token hearth_sampler_sample(hearth_sampler *sm, const float *logits, hear
     if (!sm || !logits) return HEARTH_TOKEN_NULL;
     int32_t V = sm->n_vocab;
     sm->error[0] = '\0';
+    /* one pass: the working copy (NaN -> -inf) and the raw maximum */
+    float raw_max = -INFINITY;
+    for (int32_t i = 0; i < V; i++) {
+        float l = logits[i] == logits[i] ? logits[i] : -INFINITY;
+        sm->work[i] = l;
+        raw_max = l > raw_max ? l : raw_max;
+    }
     float lse;
-    raw_stats(sm, logits, &lse, out);
-    /* 1-3: penalties, bias, grammar on a copy */
-    for (int32_t i = 0; i < V; i++) sm->work[i] = logits[i] == logits[i] ? logits[i] : -INFINITY;
-    apply_penalties(sm);
+    raw_stats(sm, sm->work, raw_max, &lse, out);
+    /* 1-3: penalties, bias, grammar on the copy */
+    bool changed = apply_penalties(sm) || sm->p.n_logit_bias > 0 || sm->grammar;
     for (int32_t i = 0; i < sm->p.n_logit_bias; i++) sm->work[sm->bias[i].token] += sm->bias[i].bias;
     if (sm->budget == 0) return fail_tok(sm, "sampler: the token budget is used up");
     if (sm->grammar) {
@@ -306,10 +353,14 @@ hearth_token hearth_sampler_sample(hearth_sampler *sm, const float *logits, hear
                 if (!(bits >> b & 1)) row[b] = -INFINITY;
         }
     }
-    float mx = -INFINITY;
-    int32_t best = -1;
-    for (int32_t i = 0; i < V; i++)
-        if (sm->work[i] > mx) { mx = sm->work[i]; best = i; }
+    float mx = raw_max;
+    if (changed) {
+        mx = -INFINITY;
+        for (int32_t i = 0; i < V; i++) mx = sm->work[i] > mx ? sm->work[i] : mx;
+    }
+    int32_t best = -1; /* the first token at the maximum: greedy's answer, ties to the lowest id */
+    for (int32_t i = 0; mx != -INFINITY && i < V && best < 0; i++)
+        if (sm->work[i] == mx) best = i;
     if (best < 0) return fail_tok(sm, "sampler: every token is excluded (logit bias or penalties left nothing)");
     hearth_token tok = best;
     const hearth_sampler_params *sp = &sm->p;

@@ -22,7 +22,7 @@ struct hearth_sampler {
     float *work;                 /* logits after penalties, bias and grammar */
     int32_t *cand, *cand_tmp;    /* candidate ids (and radix scratch) */
     uint32_t *key, *key_tmp;     /* sort keys */
-    uint32_t bin_count[SAMPLER_BINS];
+    uint32_t bin_count[SAMPLER_BINS + 1]; /* + a spare bucket for tokens below min-p */
     double bin_mass[SAMPLER_BINS];
     hearth_grammar *grammar;
     int32_t gstate;
@@ -34,8 +34,8 @@ struct hearth_sampler {
  * and so the result is the same on every x86-64 (no libm differences). */
 static inline float sample_exp(float x)
 {
-    if (x < -87.0f) x = -87.0f;
-    if (x > 88.0f) x = 88.0f;
+    x = x > -87.0f ? x : -87.0f; /* sampler.c's exp_shifted has the SSE2 twin of this */
+    x = x < 88.0f ? x : 88.0f;
     float t = x * 1.44269504088896341f + 12582912.0f; /* round(x / ln 2) via the magic constant */
     float k = t - 12582912.0f;
     float r = x - k * 0.693145751953125f - k * 1.428606765330187045e-06f;
@@ -49,6 +49,10 @@ static inline float sample_exp(float x)
     union { uint32_t u; float f; } s = {.u = (uint32_t)((int32_t)k + 127) << 23};
     return p * s.f;
 }
+
+/* e[i] = sample_exp(d[i]) with d[i] = max(x[i] - shift, -87), four at a time where SSE2 exists:
+ * bit-for-bit the same as the scalar function (test_sampler checks). */
+void sample_exp_shifted(const float *x, float shift, float *e, float *d, int32_t n);
 
 /* Picks the candidates of sm->work that survive top-k, top-p, min-p and typical-p, sorted by
  * logit (highest first, ties by id) into sm->cand. z = sum of exp(work - max) over all tokens

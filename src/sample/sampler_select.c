@@ -14,6 +14,7 @@
 #include "sample/sampler_internal.h"
 
 #define SPAN 32.0f
+#define SMALL_K 128
 
 /* Float -> unsigned key whose ascending order is the float's descending order. */
 static inline uint32_t desc_key(float f)
@@ -57,6 +58,28 @@ static void sort_by_key(hearth_sampler *sm, int32_t n)
     }
 }
 
+/* Small top-k: one pass keeping the k best in a sorted list; nearly every token is turned away
+ * by a single compare with the k-th best so far. Ties keep the lower id, as the sort does. */
+static int32_t select_top_k(hearth_sampler *sm, float floor)
+{
+    const float *w = sm->work;
+    int32_t k = sm->p.top_k, n = 0;
+    float *val = (float *)(void *)sm->key_tmp;
+    float thr = -INFINITY;
+    for (int32_t i = 0; i < sm->n_vocab; i++) {
+        float l = w[i];
+        if (!(l > thr) || (n < k && !(l >= floor && l != -INFINITY))) continue;
+        if (n == k && !(l >= floor)) continue;
+        int32_t j = n < k ? n++ : n - 1;
+        while (j > 0 && val[j - 1] < l) { val[j] = val[j - 1]; sm->cand[j] = sm->cand[j - 1]; j--; }
+        val[j] = l;
+        sm->cand[j] = i;
+        if (n == k) thr = val[n - 1];
+    }
+    for (int32_t j = 0; j < n; j++) sm->key[j] = desc_key(val[j]);
+    return n;
+}
+
 int32_t sample_truncate(hearth_sampler *sm, float max_logit, double z)
 {
     const hearth_sampler_params *p = &sm->p;
@@ -65,22 +88,39 @@ int32_t sample_truncate(hearth_sampler *sm, float max_logit, double z)
     bool want_k = p->top_k > 0 && p->top_k < V, want_p = p->top_p < 1.0f, want_typ = p->typical_p < 1.0f;
     float floor = -INFINITY;
     if (p->min_p > 0.0f) floor = max_logit + logf(p->min_p > 1.0f ? 1.0f : p->min_p);
+    int32_t n = 0;
+    if (want_k && p->top_k <= SMALL_K) {
+        n = select_top_k(sm, floor);
+        goto truncate;
+    }
     /* bucket pass */
     const float lo = max_logit - SPAN, scale = (float)SAMPLER_BINS / SPAN;
     memset(sm->bin_count, 0, sizeof sm->bin_count);
     memset(sm->bin_mass, 0, sizeof sm->bin_mass);
     bool need_mass = want_p && !want_k;
     double total = 0;
-    for (int32_t i = 0; i < V; i++) {
-        float l = w[i];
-        if (!(l >= floor) || l == -INFINITY) continue;
-        float f = (l - lo) * scale;
-        int b = f <= 0.0f ? 0 : f >= (float)(SAMPLER_BINS - 1) ? SAMPLER_BINS - 1 : (int)f;
-        sm->bin_count[b]++;
-        if (need_mass) {
+    if (need_mass) {
+        /* top-p's total is over every token (min-p comes after it), the buckets only over
+         * tokens that min-p keeps */
+        for (int32_t i = 0; i < V; i++) {
+            float l = w[i];
+            if (l == -INFINITY) continue;
             double e = sample_exp(l - max_logit);
-            sm->bin_mass[b] += e;
             total += e;
+            if (!(l >= floor)) continue;
+            float f = (l - lo) * scale;
+            int b = f <= 0.0f ? 0 : f >= (float)(SAMPLER_BINS - 1) ? SAMPLER_BINS - 1 : (int)f;
+            sm->bin_count[b]++;
+            sm->bin_mass[b] += e;
+        }
+    } else if (want_k) {
+        /* counts only, without branches: tokens below the floor land in a spare bucket */
+        for (int32_t i = 0; i < V; i++) {
+            float l = w[i];
+            float f = (l - lo) * scale;
+            int b = f <= 0.0f ? 0 : f >= (float)(SAMPLER_BINS - 1) ? SAMPLER_BINS - 1 : (int)f;
+            b = l >= floor && l != -INFINITY ? b : SAMPLER_BINS;
+            sm->bin_count[b]++;
         }
     }
     if (need_mass && z < 0) z = total;
@@ -97,18 +137,19 @@ int32_t sample_truncate(hearth_sampler *sm, float max_logit, double z)
         if (!want_k && cut > 0) cut--; /* one bucket of slack against rounding in the sums */
     }
     if (want_typ) cut = 0;           /* typical-p can keep tokens from anywhere */
-    /* collect and sort */
-    int32_t n = 0;
+    /* collect everything at or above the cut bucket (a lower threshold by one bucket, so float
+     * rounding cannot lose a member: extra tokens are harmless, the exact rules come next) */
+    float thr = cut > 1 ? lo + (float)(cut - 1) / scale : -INFINITY;
+    if (floor > thr) thr = floor;
     for (int32_t i = 0; i < V; i++) {
         float l = w[i];
-        if (!(l >= floor) || l == -INFINITY) continue;
-        float f = (l - lo) * scale;
-        int b = f <= 0.0f ? 0 : f >= (float)(SAMPLER_BINS - 1) ? SAMPLER_BINS - 1 : (int)f;
-        if (b < cut) continue;
-        sm->cand[n] = i;
-        sm->key[n++] = desc_key(l);
+        if (l >= thr && l != -INFINITY) {
+            sm->cand[n] = i;
+            sm->key[n++] = desc_key(l);
+        }
     }
     sort_by_key(sm, n);
+truncate:
     /* the truncations, in order, on the sorted candidates */
     if (want_k && n > p->top_k) n = p->top_k;
     if (want_p || want_typ) {

@@ -184,9 +184,9 @@ static void test_selection_matches_full_sort(void **state)
     float *l = malloc(BIG_VOCAB * sizeof *l), *sorted = malloc(BIG_VOCAB * sizeof *sorted);
     for (int trial = 0; trial < 12; trial++) {
         hearth_sampler_params p = plain(1.0f);
-        p.top_k = trial % 3 == 0 ? 0 : 5 + trial * 7;
+        p.top_k = trial % 3 == 0 ? 0 : trial == 10 ? 1000 : 5 + trial * 7; /* 1000: the bucket path */
         p.top_p = trial % 2 ? 0.9f : 0.5f + 0.04f * (float)trial;
-        p.min_p = trial % 4 == 1 ? 0.01f : 0.0f;
+        p.min_p = trial % 4 == 1 || trial == 3 ? 0.01f : 0.0f; /* trial 3: min-p without top-k */
         hearth_sampler *s = make(BIG_VOCAB, &p);
         random_logits(l, BIG_VOCAB, (uint64_t)trial * 31 + 5, trial < 6 ? 30.0f : 4.0f);
         memcpy(s->work, l, BIG_VOCAB * sizeof *l);
@@ -303,6 +303,25 @@ static void test_penalties_and_bias(void **state)
     hearth_sampler_free(s);
 }
 
+/* The vector exp and the scalar one agree bit for bit (determinism across machines). */
+static void test_exp_paths_agree(void **state)
+{
+    (void)state;
+    enum { N = 1003 };
+    float x[N], e[N], d[N];
+    uint64_t s = 3;
+    for (int i = 0; i < N; i++) x[i] = (float)((double)lcg(&s) / 2147483648.0 * 200.0 - 190.0);
+    x[5] = -INFINITY;
+    x[6] = 10.0f;
+    sample_exp_shifted(x, 10.0f, e, d, N);
+    for (int i = 0; i < N; i++) {
+        float want = sample_exp(d[i]);
+        assert_memory_equal(&e[i], &want, sizeof want);
+        assert_true(fabs(e[i] - exp((double)d[i])) <= 1e-6 * exp((double)d[i]) + 1e-38);
+    }
+    assert_true(e[6] == 1.0f && d[5] == -87.0f);
+}
+
 static void test_bad_params(void **state)
 {
     (void)state;
@@ -344,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_selection_matches_full_sort),
         cmocka_unit_test(test_logprobs_exact),
         cmocka_unit_test(test_penalties_and_bias),
+        cmocka_unit_test(test_exp_paths_agree),
         cmocka_unit_test(test_bad_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
