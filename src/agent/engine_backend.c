@@ -148,6 +148,16 @@ hearth_status agent_backend_engine(const agent_config *cfg, agent_backend *out, 
     engine *e = calloc(1, sizeof *e);
     if (!e) return hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
     e->n_seq_max = (int)HEARTH_MAX(cfg->samples, cfg->max_samples);
+    /* Load the models every run needs now, so a bad path fails before the run starts (the
+     * fallback model loads when first needed). */
+    const char *eager[] = {cfg->model_planner, cfg->model_answerer};
+    for (size_t i = 0; i < 2; i++) {
+        loaded *l;
+        if (eager[i] && get_model(e, eager[i], &l, err)) {
+            engine_free(e);
+            return err->status;
+        }
+    }
     out->name = "engine";
     out->ctx = e;
     out->generate = engine_generate;
