@@ -1,5 +1,6 @@
 /* cmd_synth.c — `hearth synth`: write a random-weight model in a real architecture's layout. */
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,12 +232,23 @@ static int build_config(opts *o)
     return 0;
 }
 
-static void show_progress(const char *tensor, uint64_t done, uint64_t total, void *user)
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
 {
-    (void)user;
-    fprintf(stderr, "\r\033[Ksynth: %5.1f%%  %.1f / %.1f MB  %s", total ? 100.0 * (double)done / (double)total : 100.0,
-            (double)done / 1e6, (double)total / 1e6, tensor);
-    fflush(stderr);
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Shows progress on a terminal; stops the write (which removes its temp file) on a signal. */
+static bool progress(const char *tensor, uint64_t done, uint64_t total, void *user)
+{
+    if (*(const bool *)user) {
+        fprintf(stderr, "\r\033[Ksynth: %5.1f%%  %.1f / %.1f MB  %s", total ? 100.0 * (double)done / (double)total : 100.0,
+                (double)done / 1e6, (double)total / 1e6, tensor);
+        fflush(stderr);
+    }
+    return !interrupted;
 }
 
 static void list_presets(void)
@@ -261,9 +273,14 @@ int cmd_synth(int argc, char **argv)
     hearth_error err = {0};
     hearth_synth_result res = {0};
     bool tty = cli_stderr_is_tty() && !o.quiet;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     double t0 = hearth_time_sec();
-    hearth_status st = hearth_synth_write(&o.c, o.out, tty ? show_progress : NULL, NULL, &res, &err);
+    hearth_status st = hearth_synth_write(&o.c, o.out, progress, &tty, &res, &err);
     if (tty) fprintf(stderr, "\r\033[K");
+    if (st == HEARTH_ERR_CANCELLED) return cli_fail("synth", "interrupted; %s was not written", o.out);
     if (st == HEARTH_ERR_INVALID_ARG) return cli_usage_error("synth", "%s", err.message);
     if (st) return cli_fail("synth", "%s", err.message);
     double secs = hearth_time_sec() - t0;

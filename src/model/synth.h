@@ -87,8 +87,10 @@ typedef struct hearth_synth_tensor {
 hearth_status hearth_synth_plan(const hearth_synth_config *c, hearth_synth_tensor **out, int64_t *n,
                                 hearth_error *err);
 
-/* Progress: called after each piece written, done/total in bytes of tensor data. */
-typedef void (*hearth_synth_progress_fn)(const char *tensor, uint64_t done, uint64_t total, void *user);
+/* Progress: called after each piece written, done/total in bytes of tensor data. Returning
+ * false stops the write: hearth_synth_write returns HEARTH_ERR_CANCELLED and removes its
+ * temporary file. */
+typedef bool (*hearth_synth_progress_fn)(const char *tensor, uint64_t done, uint64_t total, void *user);
 
 typedef struct hearth_synth_result {
     int64_t n_tensors;

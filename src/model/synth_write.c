@@ -211,7 +211,8 @@ static hearth_status write_tensors(hearth_gguf_writer *w, const hearth_synth_con
                                      hearth_type_name(ts[i].type));
             if (!st) st = hearth_gguf_writer_write(w, out, (size_t)j.n_rows * j.row_bytes, err);
             done += (uint64_t)j.n_rows * j.row_bytes;
-            if (!st && progress) progress(ts[i].name, done, total, user);
+            if (!st && progress && !progress(ts[i].name, done, total, user))
+                st = hearth_fail(err, HEARTH_ERR_CANCELLED, "synth: cancelled");
         }
     }
     free(out);

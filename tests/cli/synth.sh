@@ -98,5 +98,16 @@ printf 'GGUF\003\000\000\000garbage' >"$T/broken.gguf"
 [ $rc -eq 1 ] || fail "broken vocab: exit $rc"
 grep -q "broken.gguf: header n_tensors: expected 8 bytes" "$T/err.txt" || fail "broken vocab message: $(cat "$T/err.txt")"
 [ ! -e "$T/bad.gguf" ] || fail "a failed synth left its output"
+
+# an interrupted synth removes its temporary file and says so
+"$H" synth --like qwen3-0.6b --type q8_0 -o "$T/int.gguf" 2>"$T/err.txt" &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! ls "$T" | grep -q '^int\.gguf\.tmp\.'; do sleep 0.1; i=$((i + 1)); done
+kill -INT $pid
+wait $pid; rc=$?
+[ $rc -eq 1 ] || fail "interrupted synth: exit $rc"
+grep -q "^hearth synth: interrupted; $T/int.gguf was not written" "$T/err.txt" || fail "interrupt message: $(cat "$T/err.txt")"
+[ ! -e "$T/int.gguf" ] || fail "an interrupted synth left its output"
 ls "$T" | grep -q '\.tmp\.' && fail "temp files left behind: $(ls "$T")"
 echo "synth CLI: ok"

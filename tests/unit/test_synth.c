@@ -370,6 +370,29 @@ static void test_presets_and_vocab(void **state)
     unlink(path_in_dir("vocab.gguf"));
 }
 
+static bool stop_after_first(const char *tensor, uint64_t done, uint64_t total, void *user)
+{
+    (void)tensor;
+    assert_true(done <= total);
+    return ++*(int *)user < 2;
+}
+
+/* A progress callback that says stop leaves no file, not even the temporary one. */
+static void test_cancel(void **state)
+{
+    (void)state;
+    hearth_synth_config c;
+    tiny(&c, "llama");
+    int calls = 0;
+    assert_int_equal(hearth_synth_write(&c, path_in_dir("cancel.gguf"), stop_after_first, &calls, NULL, &err),
+                     HEARTH_ERR_CANCELLED);
+    assert_int_equal(calls, 2);
+    assert_int_equal(access(path_in_dir("cancel.gguf"), F_OK), -1);
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path_in_dir("cancel.gguf"), (long)getpid());
+    assert_int_equal(access(tmp, F_OK), -1);
+}
+
 static void expect_invalid(hearth_synth_config *c, const char *substring)
 {
     hearth_status st = hearth_synth_write(c, path_in_dir("bad.gguf"), NULL, NULL, NULL, &err);
@@ -426,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_every_type),
         cmocka_unit_test(test_presets_and_vocab),
         cmocka_unit_test(test_invalid_configs),
+        cmocka_unit_test(test_cancel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
