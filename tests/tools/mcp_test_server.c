@@ -1,6 +1,7 @@
 /*
  * mcp_test_server — a small MCP server (stdio, newline-delimited JSON-RPC 2.0) for the agent's
- * MCP client tests. Tools: echo, add, fail (isError), sleep, count, wait_file, crash.
+ * MCP client tests. Tools: echo, add, fail (isError), sleep, count, wait_file, crash, huge (a
+ * 9 MiB line), weird (non-text content blocks).
  *   mcp_test_server [--log FILE] [--noisy]
  * --log: count and wait_file append a line per call to FILE (tests count real executions).
  * --noisy: prints a non-JSON line, a notification and a server->client ping before every
@@ -12,6 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define PAD_1K \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 
 static const char *log_path;
 static int noisy;
@@ -76,6 +87,16 @@ static json_t *call_tool(const char *name, json_t *args)
         return text_result("file appeared", 0);
     }
     if (!strcmp(name, "crash")) exit(3);
+    if (!strcmp(name, "huge")) { /* one 9 MiB line: more than a client should buffer */
+        fputs("{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"pad\":\"", stdout);
+        for (int i = 0; i < 9 * 1024; i++) fputs(PAD_1K, stdout);
+        fputs("\"}}\n", stdout);
+        fflush(stdout);
+        return text_result("after huge", 0);
+    }
+    if (!strcmp(name, "weird")) /* content blocks of other types and a text block without text */
+        return json_pack("{s:[{s:s, s:s}, {s:s}, {s:s, s:s}], s:{s:i}}", "content", "type", "image", "data", "AAAA",
+                         "type", "text", "type", "text", "text", "only this", "structuredContent", "n", 7);
     return NULL;
 }
 
@@ -122,6 +143,8 @@ int main(int argc, char **argv)
                 json_array_append_new(tools, tool("count", "Count a call."));
                 json_array_append_new(tools, tool("wait_file", "Block until `path` exists."));
                 json_array_append_new(tools, tool("crash", "Exit immediately."));
+                json_array_append_new(tools, tool("huge", "Send a 9 MiB line first."));
+                json_array_append_new(tools, tool("weird", "Unusual content blocks."));
             }
             result = json_pack("{s:o}", "tools", tools);
             if (noisy && !cursor) json_object_set_new(result, "nextCursor", json_string("page2"));

@@ -54,22 +54,26 @@ static void test_mcp_client(void **state)
     agent_mcp *m = NULL;
     hearth_error err = {0};
     if (agent_mcp_start(&cfg, &m, &err)) fail_msg("%s", err.message);
-    assert_int_equal(json_array_size(agent_mcp_tools(m)), 7); /* two pages */
+    assert_int_equal(json_array_size(agent_mcp_tools(m)), 9); /* two pages */
+    /* Non-text blocks are ignored; structured content is kept. */
+    json_t *w = call(m, "weird", "{}");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(w, "structured"), "n")), 7);
+    expect(w, true, "output", "only this");
+    /* A line over 8 MiB is refused (and the server restarted on the next call). */
+    expect(call(m, "huge", "{}"), false, "error", "larger than 8 MiB");
     expect(call(m, "echo", "{\"text\":\"héllo\"}"), true, "output", "héllo");
     expect(call(m, "add", "{\"a\":40,\"b\":2}"), true, "output", "42");
     expect(call(m, "fail", "{}"), false, "error", "boom");
     expect(call(m, "nope", "{}"), false, "error", "unknown tool");
     /* Timeout: an observation; the busy server is stopped and the next call gets a fresh one
-     * (restart 1 of 2). */
+     * (restart 2 of 2: the huge line used the first). */
     double t0 = hearth_time_sec();
     cfg.timeout_s = 0.3;
     expect(call(m, "sleep", "{\"seconds\":0.8}"), false, "error", "timed out");
     assert_true(hearth_time_sec() - t0 < 0.7);
     cfg.timeout_s = 2.0;
     expect(call(m, "echo", "{\"text\":\"after\"}"), true, "output", "after");
-    /* Crash: reported; the next call restarts the server (restart 2 of 2), then it stays down. */
-    expect(call(m, "crash", "{}"), false, "error", "server exited");
-    expect(call(m, "echo", "{\"text\":\"restarted\"}"), true, "output", "restarted");
+    /* Crash: reported; the next call restarts the server (the last restart), then it stays down. */
     expect(call(m, "crash", "{}"), false, "error", "server exited");
     expect(call(m, "echo", "{\"text\":\"x\"}"), false, "error", "not running");
     agent_mcp_stop(m);
@@ -226,7 +230,7 @@ static void test_mcp_tools_in_agent(void **state)
     hearth_error err = {0};
     assert_int_equal(agent_tools_new(c, &t, &err), HEARTH_OK);
     json_t *d = agent_tools_describe(t);
-    assert_int_equal(json_array_size(d), 7);
+    assert_int_equal(json_array_size(d), 9);
     assert_string_equal(json_string_value(json_object_get(json_array_get(d, 0), "name")), "t.echo");
     json_decref(d);
     json_t *args = json_pack("{s:s}", "text", "via registry");
