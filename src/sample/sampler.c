@@ -262,6 +262,34 @@ void sample_exp_shifted(const float *x, float shift, float *e, float *d, int32_t
     }
 }
 
+/* dst = src with NaN as -inf (dst may be NULL: only the max); returns the maximum. Max is exact
+ * in any order, so four lanes change nothing. */
+static float copy_max(const float *src, float *dst, int32_t n)
+{
+    float mx = -INFINITY;
+    int32_t i = 0;
+#ifdef __SSE2__
+    const __m128 ninf = _mm_set1_ps(-INFINITY);
+    __m128 m4 = ninf;
+    for (; i + 4 <= n; i += 4) {
+        __m128 v = _mm_loadu_ps(src + i);
+        __m128 nan = _mm_cmpunord_ps(v, v);
+        v = _mm_or_ps(_mm_andnot_ps(nan, v), _mm_and_ps(nan, ninf));
+        if (dst) _mm_storeu_ps(dst + i, v);
+        m4 = _mm_max_ps(m4, v);
+    }
+    float lanes[4];
+    _mm_storeu_ps(lanes, m4);
+    for (int k = 0; k < 4; k++) mx = lanes[k] > mx ? lanes[k] : mx;
+#endif
+    for (; i < n; i++) {
+        float l = src[i] == src[i] ? src[i] : -INFINITY;
+        if (dst) dst[i] = l;
+        mx = l > mx ? l : mx;
+    }
+    return mx;
+}
+
 /* Sums of e[i] and e[i] * d[i] in 4 double lanes (a fixed order, vectorized by the compiler). */
 static void sum_lanes(const float *e, const float *d, int32_t n, double *s_out, double *t_out)
 {
@@ -322,12 +350,7 @@ hearth_token hearth_sampler_sample(hearth_sampler *sm, const float *logits, hear
     int32_t V = sm->n_vocab;
     sm->error[0] = '\0';
     /* one pass: the working copy (NaN -> -inf) and the raw maximum */
-    float raw_max = -INFINITY;
-    for (int32_t i = 0; i < V; i++) {
-        float l = logits[i] == logits[i] ? logits[i] : -INFINITY;
-        sm->work[i] = l;
-        raw_max = l > raw_max ? l : raw_max;
-    }
+    float raw_max = copy_max(logits, sm->work, V);
     float lse;
     raw_stats(sm, sm->work, raw_max, &lse, out);
     /* 1-3: penalties, bias, grammar on the copy */
@@ -354,10 +377,7 @@ hearth_token hearth_sampler_sample(hearth_sampler *sm, const float *logits, hear
         }
     }
     float mx = raw_max;
-    if (changed) {
-        mx = -INFINITY;
-        for (int32_t i = 0; i < V; i++) mx = sm->work[i] > mx ? sm->work[i] : mx;
-    }
+    if (changed) mx = copy_max(sm->work, NULL, V);
     int32_t best = -1; /* the first token at the maximum: greedy's answer, ties to the lowest id */
     for (int32_t i = 0; mx != -INFINITY && i < V && best < 0; i++)
         if (sm->work[i] == mx) best = i;
