@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <unistd.h>
 
 #include "gguf/gguf.h"
@@ -401,30 +402,34 @@ static void expect_invalid(hearth_synth_config *c, const char *substring)
     assert_int_equal(access(path_in_dir("bad.gguf"), F_OK), -1);
 }
 
+/* One bad field per case: which config field gets which value, and the message it gives. */
+static const struct {
+    const char *arch;
+    size_t field; /* offsetof an int64_t field of hearth_synth_config, or SIZE_MAX: none */
+    int64_t value;
+    const char *expect;
+} bad_configs[] = {
+    {"gpt2", SIZE_MAX, 0, "--arch: expected llama, qwen2, qwen3, phi3 or bert, found 'gpt2'"},
+    {"llama", offsetof(hearth_synth_config, n_head_kv), 3, "--n-head-kv: expected a divisor of --n-head, found 3"},
+    {"llama", offsetof(hearth_synth_config, n_embd), 250, "--n-embd: expected a multiple of --n-head"},
+    {"phi3", offsetof(hearth_synth_config, head_dim), 32, "--head-dim: expected n_embd / n_head for phi3 and bert"},
+    {"bert", offsetof(hearth_synth_config, n_head_kv), 2, "--n-head-kv: expected --n-head for bert"},
+    {"llama", offsetof(hearth_synth_config, n_vocab), 100, "--n-vocab: expected 300..16777216 for a synthetic vocab, found 100"},
+    {"llama", offsetof(hearth_synth_config, n_layer), 0, "--n-layer: expected 1..4096, found 0"},
+    {"llama", offsetof(hearth_synth_config, n_ff), -5, "--n-ff: expected 1..8388608, found -5"},
+    {"llama", offsetof(hearth_synth_config, n_ctx), 0, "--ctx: expected 1..16777216, found 0"},
+};
+
 static void test_invalid_configs(void **state)
 {
     (void)state;
     hearth_synth_config c;
-    tiny(&c, "gpt2");
-    expect_invalid(&c, "--arch: expected llama, qwen2, qwen3, phi3 or bert, found 'gpt2'");
-    tiny(&c, "llama");
-    c.n_head_kv = 3;
-    expect_invalid(&c, "--n-head-kv: expected a divisor of --n-head, found 3");
-    tiny(&c, "llama");
-    c.n_embd = 250;
-    expect_invalid(&c, "--n-embd: expected a multiple of --n-head");
-    tiny(&c, "phi3");
-    c.head_dim = 32;
-    expect_invalid(&c, "--head-dim: expected n_embd / n_head for phi3 and bert");
-    tiny(&c, "bert");
-    c.n_head_kv = 2;
-    expect_invalid(&c, "--n-head-kv: expected --n-head for bert");
-    tiny(&c, "llama");
-    c.n_vocab = 100;
-    expect_invalid(&c, "--n-vocab: expected 300..16777216 for a synthetic vocab, found 100");
-    tiny(&c, "llama");
-    c.n_layer = 0;
-    expect_invalid(&c, "--n-layer: expected 1..4096, found 0");
+    for (size_t i = 0; i < HEARTH_ARRAY_LEN(bad_configs); i++) {
+        tiny(&c, bad_configs[i].arch);
+        if (bad_configs[i].field != SIZE_MAX)
+            memcpy((char *)&c + bad_configs[i].field, &bad_configs[i].value, sizeof(int64_t));
+        expect_invalid(&c, bad_configs[i].expect);
+    }
     tiny(&c, "llama");
     c.type = HEARTH_TYPE_IQ2_XXS;
     expect_invalid(&c, "--type: IQ2_XXS cannot be produced");
