@@ -70,6 +70,10 @@ void gmatch_free(gmatch *m);
 int32_t gmatch_start(gmatch *m, hearth_error *err);
 /* One byte of output; GSTATE_DEAD when it cannot continue any parse. Memoized. */
 int32_t gmatch_step(gmatch *m, int32_t state, uint8_t byte);
+/* The state's 256 memoized transitions (GSTATE_UNKNOWN until computed by gmatch_step); the
+ * array never moves, so a walk may keep the pointer. NULL when out of memory. */
+#define GSTATE_UNKNOWN (-2)
+int32_t *gmatch_table(gmatch *m, int32_t state);
 int32_t gmatch_feed(gmatch *m, int32_t state, const char *bytes, size_t len);
 bool gmatch_accepting(const gmatch *m, int32_t state);  /* a complete value has been matched */
 bool gmatch_done(const gmatch *m, int32_t state);       /* accepting and nothing may follow */
@@ -109,6 +113,7 @@ struct hearth_grammar {
     bool own_vocab;
     const sample_trie *trie;
     int32_t *walk;           /* state per depth during a walk */
+    int32_t **walk_tab;      /* and its transition table */
     uint64_t *scratch_mask;  /* budgeted masks are not cached */
     size_t mask_words;
     size_t cached_masks;

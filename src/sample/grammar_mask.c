@@ -123,8 +123,9 @@ hearth_grammar *sample_grammar_new(sample_vocab *vocab, bool take_vocab, const c
     gr->trie = vocab->trie;
     gr->mask_words = ((size_t)vocab->n_vocab + 63) / 64;
     gr->walk = malloc(((size_t)gr->trie->max_depth + 1) * sizeof *gr->walk);
+    gr->walk_tab = malloc(((size_t)gr->trie->max_depth + 1) * sizeof *gr->walk_tab);
     gr->scratch_mask = malloc(gr->mask_words * sizeof *gr->scratch_mask);
-    if (!gr->walk || !gr->scratch_mask) {
+    if (!gr->walk || !gr->walk_tab || !gr->scratch_mask) {
         hearth_fail(err, HEARTH_ERR_NOMEM, "grammar: out of memory");
         goto fail;
     }
@@ -141,6 +142,7 @@ void hearth_grammar_free(hearth_grammar *gr)
     gram_free(gr->g);
     if (gr->own_vocab) sample_vocab_free(gr->vocab);
     free(gr->walk);
+    free(gr->walk_tab);
     free(gr->scratch_mask);
     free(gr);
 }
@@ -155,10 +157,15 @@ static int32_t walk_trie(hearth_grammar *gr, int32_t state, int32_t budget, uint
     gmatch *m = gr->m;
     const sample_trie *t = gr->trie;
     gr->walk[0] = state;
+    gr->walk_tab[0] = gmatch_table(m, state);
+    if (!gr->walk_tab[0]) return 0;
     for (uint32_t i = 1; i < t->n_nodes;) {
-        int32_t s = gmatch_step(m, gr->walk[t->node_depth[i] - 1], t->node_byte[i]);
+        uint32_t d = t->node_depth[i];
+        int32_t s = gr->walk_tab[d - 1][t->node_byte[i]]; /* memoized: one load */
+        if (s == GSTATE_UNKNOWN) s = gmatch_step(m, gr->walk[d - 1], t->node_byte[i]);
         if (s < 0) { i = t->node_end[i]; continue; }
-        gr->walk[t->node_depth[i]] = s;
+        gr->walk[d] = s;
+        if (t->node_end[i] > i + 1 && !(gr->walk_tab[d] = gmatch_table(m, s))) return 0; /* has children */
         uint32_t t0 = t->node_tok[i], t1 = t->node_tok[i + 1];
         if (t0 < t1) {
             int32_t need = gmatch_need(m, s);

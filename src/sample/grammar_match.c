@@ -20,7 +20,7 @@
 #define MAX_STACKS_PER_STATE 8192
 #define MAX_NODES (1u << 24)
 #define MAX_STATES (1u << 22)
-#define UNKNOWN (-2)
+#define UNKNOWN GSTATE_UNKNOWN
 
 typedef struct snode {
     uint32_t pos, parent;
@@ -375,16 +375,23 @@ static int32_t compute_step(gmatch *m, int32_t s, uint8_t b)
     return intern(m, m->ids, st.n, partial, need, have);
 }
 
-int32_t gmatch_step(gmatch *m, int32_t s, uint8_t b)
+int32_t *gmatch_table(gmatch *m, int32_t s)
 {
-    if (s < 0) return GSTATE_DEAD;
+    if (s < 0) return NULL;
     int32_t *next = m->states[s].next;
     if (!next) {
         next = malloc(256 * sizeof *next);
-        if (!next) { fail_mem(m); return GSTATE_DEAD; }
+        if (!next) { fail_mem(m); return NULL; }
         for (int i = 0; i < 256; i++) next[i] = UNKNOWN;
         m->states[s].next = next;
     }
+    return next;
+}
+
+int32_t gmatch_step(gmatch *m, int32_t s, uint8_t b)
+{
+    int32_t *next = gmatch_table(m, s);
+    if (!next) return GSTATE_DEAD;
     if (next[b] != UNKNOWN) return next[b];
     int32_t t = compute_step(m, s, b);
     m->states[s].next[b] = t; /* states[] may have moved */
