@@ -1,7 +1,7 @@
 /*
  * test_model_stories.c — real trained weights: llama2.c's stories260K converted to GGUF.
  * With an F32 KV cache, greedy decoding from BOS must reproduce llama2.c's first 200 greedy
- * ids (runc.greedyFromBos), and teacher-forced logits must match llama2.c's (runc.positions,
+ * ids (runc.greedyFromBos) at every dispatch level and all 511 at the default one, and teacher-forced logits must match llama2.c's (runc.positions,
  * top-20 raw logits) within 1e-3. The file has near-ties at generated tokens 37 and 213, so
  * this also checks that attention runs in full float precision.
  */
@@ -11,7 +11,8 @@
 #include "model/model.h"
 #include "testutil.h"
 
-#define N_GREEDY 200
+#define N_GREEDY 200      /* the bar, at every dispatch level                      */
+#define N_GREEDY_ALL 511  /* all of llama2.c's ids, at the level a user gets               */
 
 static json_t *load_json(void)
 {
@@ -26,7 +27,7 @@ static hearth_context *new_ctx(hearth_model *m, int32_t n_ctx)
     hearth_error err = {0};
     hearth_context_params cp = hearth_context_default_params();
     cp.n_ctx = n_ctx;
-    cp.n_threads = 2;
+    cp.n_threads = 1; /* a 260K-parameter model: handing work to threads costs more than it saves */
     cp.kv_type = HEARTH_KV_F32;
     hearth_context *ctx = hearth_context_new(m, &cp, &err);
     if (!ctx) fail_msg("context: %s", err.message);
@@ -46,7 +47,7 @@ static void test_greedy_from_bos(void **state)
     (void)state;
     json_t *root = load_json();
     json_t *ids = json_object_get(json_object_get(root, "runc"), "greedyFromBos");
-    assert_true(json_array_size(ids) >= N_GREEDY);
+    assert_true(json_array_size(ids) >= N_GREEDY_ALL);
     hearth_error err = {0};
     hearth_model *m = hearth_model_load(fixture_path("real/stories260K/stories260K.gguf"), NULL, &err);
     if (!m) fail_msg("%s", err.message);
@@ -54,9 +55,10 @@ static void test_greedy_from_bos(void **state)
     assert_int_equal(m->hp.rope_mode, HEARTH_ROPE_NORM);
     for (int lv = 0; lv < HEARTH_CPU_LEVELS; lv++) {
         if (!(m->kernels = hearth_kernels_at((hearth_cpu_level)lv))) continue;
-        hearth_context *ctx = new_ctx(m, 256);
+        hearth_context *ctx = new_ctx(m, 512);
         hearth_token t = 1; /* BOS */
-        for (int32_t i = 0; i < N_GREEDY; i++) {
+        int32_t n = m->kernels == hearth_kernels_get() ? N_GREEDY_ALL : N_GREEDY;
+        for (int32_t i = 0; i < n; i++) {
             hearth_batch b = {.n_tokens = 1, .tokens = &t};
             assert_int_equal(hearth_decode(ctx, &b, &err), HEARTH_OK);
             t = argmax(hearth_get_logits(ctx, -1), m->hp.n_vocab);
