@@ -88,7 +88,7 @@ $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	@echo 'CC   $< (avx512)'
 	@$(CC) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
-$(BUILD)/%.o: %.cu $(wildcard src/cuda/*.h)
+$(BUILD)/%.o: %.cu $(wildcard src/cuda/hc*.h)
 	@mkdir -p $(dir $@)
 	@echo 'NVCC $<'
 	@$(NVCC) $(NVFLAGS) -c $< -o $@

@@ -22,6 +22,7 @@ int cmd_detokenize(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
@@ -42,6 +43,8 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Strict number parsing for option values: whole string must parse and lie in [min, max]. */
 bool cli_parse_long(const char *cmd, const char *opt, const char *s, long min, long max, long *out);
+/* --gpu-layers: "all" (-1), "auto" (-2) or a count >= 0 */
+bool cli_parse_gpu_layers(const char *cmd, const char *s, int *out);
 bool cli_parse_float(const char *cmd, const char *opt, const char *s, double min, double max, double *out);
 bool cli_stderr_is_tty(void);
 

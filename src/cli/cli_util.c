@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -47,6 +48,16 @@ bool cli_parse_long(const char *cmd, const char *opt, const char *s, long min, l
         return false;
     }
     *out = v;
+    return true;
+}
+
+bool cli_parse_gpu_layers(const char *cmd, const char *s, int *out)
+{
+    long v;
+    if (s && !strcmp(s, "all")) *out = -1;
+    else if (s && !strcmp(s, "auto")) *out = -2;
+    else if (cli_parse_long(cmd, "--gpu-layers", s, 0, 1 << 20, &v)) *out = (int)v;
+    else return false;
     return true;
 }
 

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cuda/cuda.h"
 
 static const char *const bench_help =
     "usage: hearth bench MODEL [options]\n"
@@ -33,6 +34,8 @@ static const char *const bench_help =
     "  -t, --threads N    threads (default: physical cores)\n"
     "  -r, --reps N       repetitions (default 3)\n"
     "      --kv-type T    KV cache type: f16 (default) or f32\n"
+    "      --gpu-layers N layers on the GPU in a CUDA build: a count, 'all' or 'auto' (default);\n"
+    "                     fully offloaded, the bound uses the GPU's peak memory bandwidth\n"
     "      --json         one JSON object: {\"model\",\"threads\",\"pp\":{\"n\",\"tps\"},\n"
     "                     \"tg\":{\"n\",\"tps\"},\"bound_tps\",...}\n"
     "  -h, --help         this text\n";
@@ -128,10 +131,12 @@ int cmd_bench(int argc, char **argv)
         {"prompt", required_argument, 0, 'p'}, {"gen", required_argument, 0, 'n'},
         {"threads", required_argument, 0, 't'}, {"reps", required_argument, 0, 'r'},
         {"kv-type", required_argument, 0, 'k'}, {"json", no_argument, 0, 'j'},
+        {"gpu-layers", required_argument, 0, 'g'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long pp = 512, tg = 128, threads = 0, reps = 3;
     bool json = false;
     hearth_kv_type kv = HEARTH_KV_F16;
+    hearth_model_params mp = hearth_model_default_params();
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:n:t:r:h", opts, NULL)) != -1) {
@@ -146,6 +151,7 @@ int cmd_bench(int argc, char **argv)
             else return cli_usage_error("bench", "--kv-type must be f16 or f32, got '%s'", optarg);
             break;
         case 'j': json = true; break;
+        case 'g': if (!cli_parse_gpu_layers("bench", optarg, &mp.n_gpu_layers)) return 2; break;
         case 'h': fputs(bench_help, stdout); return 0;
         default: return cli_usage_error("bench", "unknown option");
         }
@@ -154,7 +160,6 @@ int cmd_bench(int argc, char **argv)
     const char *path = argv[optind];
 
     hearth_error err = {0};
-    hearth_model_params mp = hearth_model_default_params();
     hearth_model *model = hearth_model_load(path, &mp, &err);
     if (!model) return cli_fail("bench", "%s", err.message);
     hearth_model_info info;
@@ -197,13 +202,20 @@ int cmd_bench(int argc, char **argv)
         cli_fail("bench", "%s", err.message);
     } else {
         stat2 p = stats(pps, (int)reps), t = stats(tgs, (int)reps);
-        double bw = tg > 0 ? measure_bandwidth(n_threads) : 0;
+        /* all layers on the GPU: every weight byte comes from device memory */
+        int gpu_layers = hearth_gpu_model_layers(model);
+        hearth_gpu_device dev = {0};
+        if (gpu_layers > 0) (void)hearth_gpu_device_get(0, &dev, NULL);
+        bool on_gpu = gpu_layers > 0 && gpu_layers == hearth_model_n_layer(model) && dev.bandwidth_gbs > 0;
+        double bw = tg <= 0 ? 0 : on_gpu ? dev.bandwidth_gbs : measure_bandwidth(n_threads);
         double bytes = (double)info.weight_bytes_per_token;
         double bound = bytes > 0 ? bw * 1e9 / bytes : 0;
         if (json) {
             json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:i, s:s}", "model", path, "arch", info.arch,
                                   "type", info.file_type, "params", (json_int_t)info.n_params,
                                   "threads", n_threads, "kernels", hearth_cpu_kernels());
+            json_object_set_new(o, "gpu_layers", json_integer(gpu_layers));
+            if (gpu_layers > 0) json_object_set_new(o, "device", json_string(dev.name));
             if (pp > 0) json_object_set_new(o, "pp", json_pack("{s:I, s:f, s:f}", "n", (json_int_t)pp, "tps", p.mean, "stddev", p.sd));
             if (tg > 0) {
                 json_object_set_new(o, "tg", json_pack("{s:I, s:f, s:f}", "n", (json_int_t)tg, "tps", t.mean, "stddev", t.sd));
@@ -220,6 +232,7 @@ int cmd_bench(int argc, char **argv)
             printf("model    %s (%s, %s, %.2fB params, %.0f MiB)\n", path, info.arch, info.file_type,
                    info.n_params / 1e9, info.file_size / 1048576.0);
             printf("threads  %d, kernels %s\n", n_threads, hearth_cpu_kernels());
+            if (gpu_layers > 0) printf("gpu      %d of %d layers on %s\n", gpu_layers, hearth_model_n_layer(model), dev.name);
             printf("%-8s %12s %10s\n", "test", "tokens/s", "stddev");
             if (pp > 0) printf("pp%-6ld %12.2f %10.2f\n", pp, p.mean, p.sd);
             if (tg > 0) printf("tg%-6ld %12.2f %10.2f\n", tg, t.mean, t.sd);

@@ -23,6 +23,7 @@ static const char *eval_help =
     "  --top N            alternatives per position, 1..1000 (default 20)\n"
     "  --kv-type TYPE     KV cache type: f16 (default), f32 or q8_0\n"
     "  --threads N        worker threads (default: physical cores)\n"
+    "  --gpu-layers N     layers on the GPU in a CUDA build: a count, 'all' or 'auto' (default)\n"
     "  --json             JSON output (default: a table)\n"
     "  --help             this text\n"
     "\n"
@@ -37,6 +38,7 @@ typedef struct eval_opts {
     long top, threads;
     hearth_kv_type kv;
     bool json;
+    hearth_model_params mp;
 } eval_opts;
 
 static int parse_tokens(const char *s, hearth_token **out, int32_t *n)
@@ -69,11 +71,12 @@ static int parse_args(int argc, char **argv, eval_opts *o)
     memset(o, 0, sizeof *o);
     o->top = 20;
     o->kv = HEARTH_KV_F16;
+    o->mp = hearth_model_default_params();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = !strcmp(a, "--tokens") || !strcmp(a, "--text") || !strcmp(a, "--top") ||
-                     !strcmp(a, "--kv-type") || !strcmp(a, "--threads");
+                     !strcmp(a, "--kv-type") || !strcmp(a, "--threads") || !strcmp(a, "--gpu-layers");
         if (takes && !v) return cli_usage_error("eval", "%s needs a value", a);
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(eval_help, stdout);
@@ -88,6 +91,8 @@ static int parse_args(int argc, char **argv, eval_opts *o)
             if (!cli_parse_long("eval", a, argv[++i], 1, 1000, &o->top)) return 2;
         } else if (!strcmp(a, "--threads")) {
             if (!cli_parse_long("eval", a, argv[++i], 1, 1024, &o->threads)) return 2;
+        } else if (!strcmp(a, "--gpu-layers")) {
+            if (!cli_parse_gpu_layers("eval", argv[++i], &o->mp.n_gpu_layers)) return 2;
         } else if (!strcmp(a, "--kv-type")) {
             const char *t = argv[++i];
             if (!strcmp(t, "f16")) o->kv = HEARTH_KV_F16;
@@ -186,7 +191,7 @@ int cmd_eval(int argc, char **argv)
     hearth_context *ctx = NULL;
     int8_t *want = NULL;
     if (o.tokens && (rc = parse_tokens(o.tokens, &toks, &n))) return rc;
-    if (!(m = hearth_model_load(o.path, NULL, &err))) {
+    if (!(m = hearth_model_load(o.path, &o.mp, &err))) {
         rc = cli_fail("eval", "%s", err.message);
         goto done;
     }

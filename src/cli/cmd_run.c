@@ -27,6 +27,8 @@ static const char *run_help =
     "  --ctx N               context size in tokens (default: min(trained length, 4096))\n"
     "  --threads N           worker threads (default: physical cores)\n"
     "  --kv-type TYPE        KV cache type: f16 (default), f32 or q8_0\n"
+    "  --gpu-layers N        layers to run on the GPU in a CUDA build: a count, 'all' or\n"
+    "                        'auto' (default: as many as fit in free GPU memory)\n"
     "  --logprobs N          also report each token's log-probability and its N best\n"
     "                        alternatives (0..20; printed after the text, or in the JSON)\n"
     "  --no-bos              do not add the vocabulary's BOS token to the prompt\n"
@@ -47,6 +49,7 @@ typedef struct run_opts {
     double temp, top_p, min_p;
     bool seed_set, json, no_bos;
     hearth_kv_type kv;
+    hearth_model_params mp;
 } run_opts;
 
 static bool is_opt(const char *a, const char *s, const char *l) { return (s && !strcmp(a, s)) || !strcmp(a, l); }
@@ -60,8 +63,9 @@ static int parse_args(int argc, char **argv, run_opts *o)
     o->top_p = 0.95;
     o->min_p = 0.05;
     o->kv = HEARTH_KV_F16;
+    o->mp = hearth_model_default_params();
     static const char *valued[] = {"-n", "--num-predict", "--temp", "--top-k", "--top-p", "--min-p", "--seed",
-                                   "--ctx", "--threads", "--kv-type", "--logprobs"};
+                                   "--ctx", "--threads", "--kv-type", "--logprobs", "--gpu-layers"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         for (size_t j = 0; j < sizeof valued / sizeof *valued; j++)
@@ -94,6 +98,8 @@ static int parse_args(int argc, char **argv, run_opts *o)
             else if (!strcmp(t, "f32")) o->kv = HEARTH_KV_F32;
             else if (!strcmp(t, "q8_0")) o->kv = HEARTH_KV_Q8_0;
             else return cli_usage_error("run", "--kv-type must be f16, f32 or q8_0, got '%s'", t);
+        } else if (is_opt(a, NULL, "--gpu-layers")) {
+            if (!cli_parse_gpu_layers("run", argv[++i], &o->mp.n_gpu_layers)) return 2;
         } else if (is_opt(a, NULL, "--json")) {
             o->json = true;
         } else if (is_opt(a, NULL, "--no-bos")) {
@@ -314,7 +320,7 @@ int cmd_run(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
     hearth_error err = {0};
-    hearth_model *m = hearth_model_load(o.path, NULL, &err);
+    hearth_model *m = hearth_model_load(o.path, &o.mp, &err);
     if (!m) return cli_fail("run", "%s", err.message);
     char *in = NULL;
     size_t len;

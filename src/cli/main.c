@@ -12,6 +12,7 @@ static const struct {
     /* one line per subcommand, in the order `hearth --help` lists them */
     {"run", cmd_run, "generate text from a model, streaming tokens"},
     {"show", cmd_show, "describe a model file (architecture, size, tokenizer, template)"},
+    {"info", cmd_info, "what this build runs on: CPU kernels, backends, GPUs found"},
     {"bench", cmd_bench, "measure prompt and generation speed against the bandwidth bound"},
     {"eval", cmd_eval, "next-token log-probabilities for a token sequence (teacher forcing)"},
     {"rag", cmd_rag, "ingest documents into a local store; search it; answer with citations"},

@@ -47,6 +47,10 @@ hearth_status hearth_gpu_offload(hearth_model *m, int n, hearth_error *err);
  * n_threads CPU workers for the layers left on the CPU). */
 hearth_backend *hearth_gpu_context_backend(hearth_model *m, int n_threads, hearth_error *err);
 
+/* Layers offloaded when m was loaded (0: none), and the model's layer count. */
+int hearth_gpu_model_layers(const hearth_model *m);
+int hearth_model_n_layer(const hearth_model *m);
+
 /* ---- implemented in backend_cuda.c (CUDA builds only) ---------------------------------- */
 hearth_backend *hearth_backend_cuda_new(const hearth_kernels *k, int n_threads, hearth_error *err);
 /* A handle for a matrix that stays in host memory: matmul runs on the instance's CPU threads. */

@@ -70,6 +70,9 @@ hearth_status hearth_gpu_device_get(int i, hearth_gpu_device *out, hearth_error 
     return HEARTH_OK;
 }
 
+int hearth_gpu_model_layers(const hearth_model *m) { return m ? m->n_gpu_layers : 0; }
+int hearth_model_n_layer(const hearth_model *m) { return m ? m->hp.n_layer : 0; }
+
 int hearth_gpu_default_layers(void)
 {
     const char *env = getenv("HEARTH_GPU_LAYERS");
