@@ -3,9 +3,10 @@
  * same "rows in lanes" scheme as gemm_avx512.c with 8 rows per panel, vpmaddubsw for the
  * byte products and vpmaddwd to widen.
  *
- * vpmaddubsw saturates int16 pair sums, so only types whose unsigned weights stay below 64
- * use it (63 * 127 * 2 per pair, and two pairs summed, stay below 32767): Q4_0, Q4_1, Q5_0,
- * Q5_1 and all k-quants. Q8_0 (weights up to 255 once made unsigned) keeps its per-pair dot.
+ * vpmaddubsw saturates int16 pair sums: unsigned weights below 64 (Q4_0, Q4_1, Q5_0, Q5_1
+ * and the k-quants) keep 63 * 127 * 2 per pair, and two pairs summed, below 32767. Q8_0
+ * (255 once made unsigned) keeps its weights signed and multiplies |w| by a with w's sign
+ * (128 * 127 * 2 fits), one pair sum at a time.
  */
 #include "kernels/gemm_common.h"
 
@@ -36,12 +37,20 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
             const uint8_t *at = a + (size_t)t * a_stride + aoff;
             const uint8_t *xt = aux + (size_t)t * aux_stride;
             __m256i isum = _mm256_set1_epi32(-load_i32(xt + 4 * g));
-            for (int k = 0; k < ns; k += 2) {
-                __m256i p0 = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(pg + k * 32)),
-                                                  _mm256_set1_epi32(load_i32(at + 4 * k)));
-                __m256i p1 = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(pg + k * 32 + 32)),
-                                                  _mm256_set1_epi32(load_i32(at + 4 * k + 4)));
-                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_add_epi16(p0, p1), ones));
+            if (D->signed_w) { /* |w| * (a with w's sign): one pair sum fits int16, two not */
+                for (int k = 0; k < ns; k++) {
+                    __m256i wv = _mm256_load_si256((const __m256i *)(pg + k * 32));
+                    __m256i av = _mm256_sign_epi8(_mm256_set1_epi32(load_i32(at + 4 * k)), wv);
+                    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(wv), av), ones));
+                }
+            } else {
+                for (int k = 0; k < ns; k += 2) {
+                    __m256i p0 = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(pg + k * 32)),
+                                                      _mm256_set1_epi32(load_i32(at + 4 * k)));
+                    __m256i p1 = _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(pg + k * 32 + 32)),
+                                                      _mm256_set1_epi32(load_i32(at + 4 * k + 4)));
+                    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_add_epi16(p0, p1), ones));
+                }
             }
             float da;
             memcpy(&da, xt + 4 * (ng_total + g), sizeof da);
@@ -66,6 +75,7 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
 
 GEMM_DRIVER()
 
+GEMM_TYPE(q8_0s)
 GEMM_TYPE(q4_0)
 GEMM_TYPE(q4_1)
 GEMM_TYPE(q5_0)
@@ -78,6 +88,7 @@ GEMM_TYPE(q6_K)
 
 void hearth_avx2_fill_gemm(hearth_kernels *k)
 {
+    GEMM_SET(HEARTH_TYPE_Q8_0, q8_0s);
     GEMM_SET(HEARTH_TYPE_Q4_0, q4_0);
     GEMM_SET(HEARTH_TYPE_Q4_1, q4_1);
     GEMM_SET(HEARTH_TYPE_Q5_0, q5_0);

@@ -25,6 +25,7 @@ typedef struct gemm_desc {
     bool a_f16;
     /* one weight block -> u[wblock], s[wblock / G], o[wblock / G] */
     void (*unpack)(const uint8_t *blk, uint8_t *u, float *s, float *o);
+    bool signed_w;    /* u holds signed bytes (AVX2 Q8_0: multiplied with the sign trick)  */
 } gemm_desc;
 
 /* ---- per-type unpacking into (u, s, o) ---------------------------------------------------- */
@@ -106,21 +107,32 @@ static inline void unpack_q4_K(const uint8_t *blk, uint8_t *u, float *s, float *
 static inline void unpack_q5_K(const uint8_t *blk, uint8_t *u, float *s, float *o) { unpack_k(HEARTH_TYPE_Q5_K, blk, u, s, o, 0, 2); }
 static inline void unpack_q6_K(const uint8_t *blk, uint8_t *u, float *s, float *o) { unpack_k(HEARTH_TYPE_Q6_K, blk, u, s, o, 32, 1); }
 
-#define LEGACY(G_, off_, min_, T, fn) \
-    {G_, off_, min_, 32, sizeof(T), 32, sizeof(block_q8_0), offsetof(block_q8_0, qs), true, fn}
+/* each level file uses only some of the descriptors */
+#define DESC static const gemm_desc __attribute__((unused))
+#define LEGACY(G_, off_, min_, T, fn, signed_) \
+    {G_, off_, min_, 32, sizeof(T), 32, sizeof(block_q8_0), offsetof(block_q8_0, qs), true, fn, signed_}
 #define KQ(G_, off_, min_, T, fn) \
-    {G_, off_, min_, 256, sizeof(T), 256, sizeof(block_q8_K), offsetof(block_q8_K, qs), false, fn}
+    {G_, off_, min_, 256, sizeof(T), 256, sizeof(block_q8_K), offsetof(block_q8_K, qs), false, fn, false}
 
-static const gemm_desc d_q8_0 __attribute__((unused)) = LEGACY(32, 128, false, block_q8_0, unpack_q8_0);
-static const gemm_desc d_q4_0 __attribute__((unused)) = LEGACY(32, 8, false, block_q4_0, unpack_q4_0);
-static const gemm_desc d_q4_1 __attribute__((unused)) = LEGACY(32, 0, true, block_q4_1, unpack_q4_1);
-static const gemm_desc d_q5_0 __attribute__((unused)) = LEGACY(32, 16, false, block_q5_0, unpack_q5_0);
-static const gemm_desc d_q5_1 __attribute__((unused)) = LEGACY(32, 0, true, block_q5_1, unpack_q5_1);
-static const gemm_desc d_q2_K __attribute__((unused)) = KQ(16, 0, true, block_q2_K, unpack_q2_K);
-static const gemm_desc d_q3_K __attribute__((unused)) = KQ(16, 4, false, block_q3_K, unpack_q3_K);
-static const gemm_desc d_q4_K __attribute__((unused)) = KQ(32, 0, true, block_q4_K, unpack_q4_K);
-static const gemm_desc d_q5_K __attribute__((unused)) = KQ(32, 0, true, block_q5_K, unpack_q5_K);
-static const gemm_desc d_q6_K __attribute__((unused)) = KQ(16, 32, false, block_q6_K, unpack_q6_K);
+DESC d_q8_0 = LEGACY(32, 128, false, block_q8_0, unpack_q8_0, false);
+/* Q8_0 with the weights kept signed (for maddubs, where q + 128 would saturate) */
+static inline void unpack_q8_0_signed(const uint8_t *blk, uint8_t *u, float *s, float *o)
+{
+    const block_q8_0 *x = (const block_q8_0 *)blk;
+    memcpy(u, x->qs, 32);
+    s[0] = hearth_f16c(x->d);
+    o[0] = 0.0f;
+}
+DESC d_q8_0s = LEGACY(32, 0, false, block_q8_0, unpack_q8_0_signed, true);
+DESC d_q4_0 = LEGACY(32, 8, false, block_q4_0, unpack_q4_0, false);
+DESC d_q4_1 = LEGACY(32, 0, true, block_q4_1, unpack_q4_1, false);
+DESC d_q5_0 = LEGACY(32, 16, false, block_q5_0, unpack_q5_0, false);
+DESC d_q5_1 = LEGACY(32, 0, true, block_q5_1, unpack_q5_1, false);
+DESC d_q2_K = KQ(16, 0, true, block_q2_K, unpack_q2_K);
+DESC d_q3_K = KQ(16, 4, false, block_q3_K, unpack_q3_K);
+DESC d_q4_K = KQ(32, 0, true, block_q4_K, unpack_q4_K);
+DESC d_q5_K = KQ(32, 0, true, block_q5_K, unpack_q5_K);
+DESC d_q6_K = KQ(16, 32, false, block_q6_K, unpack_q6_K);
 
 /* ---- aux: per activation row and group, [ng] int32 off*sum(a), [ng] float da,
  *      [ng] float da*sum(a) ------------------------------------------------------------------ */
