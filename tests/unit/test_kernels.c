@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "gguf/gguf.h"
 #include "kernels/kernels.h"
@@ -658,10 +659,45 @@ static void test_batch_equals_single(void **state)
     free(x); free(yb); free(ys); free(wf); free(w);
 }
 
-int main(void)
+/* HEARTH_CPU picks the level hearth_kernels_get() returns; an unknown or unsupported value
+ * falls back to the best level. Checked in child processes (the choice is made once per
+ * process): this binary run as `test_kernels --print-level` prints the chosen name. */
+static void test_env_forces_level(void **state)
 {
+    (void)state;
+    const hearth_kernels *levels[HEARTH_CPU_LEVELS];
+    int nl = n_levels(levels);
+    const char *best = levels[nl - 1]->name;
+    typedef struct { const char *env, *want; } env_case;
+    env_case cases[HEARTH_CPU_LEVELS + 3];
+    int nc = 0;
+    for (int l = 0; l < nl; l++) cases[nc++] = (env_case){levels[l]->name, levels[l]->name};
+    cases[nc++] = (env_case){"AVX2", nl > 1 ? "avx2" : best}; /* case-insensitive */
+    cases[nc++] = (env_case){"sse9", best};
+    cases[nc++] = (env_case){"", best};
+    for (int c = 0; c < nc; c++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "HEARTH_CPU='%s' /proc/%d/exe --print-level 2>/dev/null", cases[c].env, (int)getpid());
+        FILE *f = popen(cmd, "r");
+        assert_non_null(f);
+        char got[64] = "";
+        if (!fgets(got, sizeof got, f)) got[0] = 0;
+        got[strcspn(got, "\n")] = 0;
+        assert_int_equal(pclose(f), 0);
+        if (strcmp(got, cases[c].want) != 0)
+            fail_msg("HEARTH_CPU='%s': got level '%s', expected '%s'", cases[c].env, got, cases[c].want);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--print-level") == 0) {
+        puts(hearth_kernels_get()->name);
+        return 0;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels),
+        cmocka_unit_test(test_env_forces_level),
         cmocka_unit_test(test_conversions_exact),
         cmocka_unit_test(test_vec_dot),
         cmocka_unit_test(test_quantize_roundtrip),
