@@ -97,43 +97,50 @@ static void q8_0_from_float(const float *x, void *dst, int64_t n)
 
 /* ---- dot products against Q8_0 activations ---------------------------------------------- */
 
+/* One block's contribution: d_w d_a sum((q - off) a) + m_w d_a sum(a), with q the block's
+ * unsigned quants and m_w its offset (0 for the symmetric types). */
+static float block_dot(const int q[32], int off, hearth_f16 dw, hearth_f16 mw, const block_q8_0 *y)
+{
+    int isum = 0, asum = 0;
+    for (int j = 0; j < 32; j++) {
+        isum += (q[j] - off) * y->qs[j];
+        asum += y->qs[j];
+    }
+    float dy = hearth_f16_to_f32(y->d);
+    float r = hearth_f16_to_f32(dw) * dy * (float)isum;
+    return mw ? r + hearth_f16_to_f32(mw) * dy * (float)asum : r;
+}
+
+static void q4_unpack(const uint8_t qs[16], int out[32])
+{
+    for (int j = 0; j < 16; j++) {
+        out[j] = qs[j] & 0x0f;
+        out[j + 16] = qs[j] >> 4;
+    }
+}
+
 static void q4_0_vec_dot(int64_t n, float *s, const void *w, const void *a)
 {
     const block_q4_0 *x = w;
     const block_q8_0 *y = a;
+    int q[32];
     float sum = 0.0f;
     for (int64_t i = 0; i < n / HEARTH_QK4_0; i++) {
-        int isum = 0;
-        for (int j = 0; j < 16; j++) {
-            isum += ((x[i].qs[j] & 0x0f) - 8) * y[i].qs[j];
-            isum += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
-        }
-        sum += hearth_f16_to_f32(x[i].d) * hearth_f16_to_f32(y[i].d) * (float)isum;
+        q4_unpack(x[i].qs, q);
+        sum += block_dot(q, 8, x[i].d, 0, &y[i]);
     }
     *s = sum;
-}
-
-static int q8_sum(const int8_t *q)
-{
-    int s = 0;
-    for (int j = 0; j < 32; j++) s += q[j];
-    return s;
 }
 
 static void q4_1_vec_dot(int64_t n, float *s, const void *w, const void *a)
 {
     const block_q4_1 *x = w;
     const block_q8_0 *y = a;
+    int q[32];
     float sum = 0.0f;
     for (int64_t i = 0; i < n / HEARTH_QK4_1; i++) {
-        int isum = 0;
-        for (int j = 0; j < 16; j++) {
-            isum += (x[i].qs[j] & 0x0f) * y[i].qs[j];
-            isum += (x[i].qs[j] >> 4) * y[i].qs[j + 16];
-        }
-        float dy = hearth_f16_to_f32(y[i].d);
-        sum += hearth_f16_to_f32(x[i].d) * dy * (float)isum;
-        sum += hearth_f16_to_f32(x[i].m) * dy * (float)q8_sum(y[i].qs);
+        q4_unpack(x[i].qs, q);
+        sum += block_dot(q, 0, x[i].d, x[i].m, &y[i]);
     }
     *s = sum;
 }
@@ -146,9 +153,7 @@ static void q5_0_vec_dot(int64_t n, float *s, const void *w, const void *a)
     float sum = 0.0f;
     for (int64_t i = 0; i < n / HEARTH_QK5_0; i++) {
         q5_unpack(x[i].qs, x[i].qh, q);
-        int isum = 0;
-        for (int j = 0; j < 32; j++) isum += (q[j] - 16) * y[i].qs[j];
-        sum += hearth_f16_to_f32(x[i].d) * hearth_f16_to_f32(y[i].d) * (float)isum;
+        sum += block_dot(q, 16, x[i].d, 0, &y[i]);
     }
     *s = sum;
 }
@@ -161,11 +166,7 @@ static void q5_1_vec_dot(int64_t n, float *s, const void *w, const void *a)
     float sum = 0.0f;
     for (int64_t i = 0; i < n / HEARTH_QK5_1; i++) {
         q5_unpack(x[i].qs, x[i].qh, q);
-        int isum = 0;
-        for (int j = 0; j < 32; j++) isum += q[j] * y[i].qs[j];
-        float dy = hearth_f16_to_f32(y[i].d);
-        sum += hearth_f16_to_f32(x[i].d) * dy * (float)isum;
-        sum += hearth_f16_to_f32(x[i].m) * dy * (float)q8_sum(y[i].qs);
+        sum += block_dot(q, 0, x[i].d, x[i].m, &y[i]);
     }
     *s = sum;
 }
