@@ -11,6 +11,7 @@ static const struct {
 } commands[] = {
     /* one line per subcommand, in the order `hearth --help` lists them */
     {"run", cmd_run, "generate text from a model, streaming tokens"},
+    {"chat", cmd_chat, "talk with a model interactively, using its chat template"},
     {"show", cmd_show, "describe a model file (architecture, size, tokenizer, template)"},
     {"info", cmd_info, "what this build runs on: CPU kernels, backends, GPUs found"},
     {"bench", cmd_bench, "measure prompt and generation speed against the bandwidth bound"},
