@@ -40,22 +40,29 @@ enum {
 #define HB_Q5_K 176
 #define HB_Q6_K 210
 
+/* unroll hint for device code only (chunk_load is also compiled for the host check) */
+#ifdef __CUDA_ARCH__
+#define HC_UNROLL _Pragma("unroll")
+#else
+#define HC_UNROLL
+#endif
+
 static inline int hc_launch_status(void) { return (int)cudaGetLastError(); }
 
-__device__ __forceinline__ float h2f(const uint8_t *p)
+__host__ __device__ __forceinline__ float h2f(const uint8_t *p)
 {
     __half h;
     memcpy(&h, p, 2);
     return __half2float(h);
 }
 
-__device__ __forceinline__ uint32_t rd_u32(const uint8_t *p) /* unaligned-safe */
+__host__ __device__ __forceinline__ uint32_t rd_u32(const uint8_t *p) /* unaligned-safe */
 {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 /* Q4_K / Q5_K: 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes. */
-__device__ __forceinline__ void k4_scale_min(int j, const uint8_t *q, int *sc, int *m)
+__host__ __device__ __forceinline__ void k4_scale_min(int j, const uint8_t *q, int *sc, int *m)
 {
     if (j < 4) {
         *sc = q[j] & 63;
@@ -67,31 +74,31 @@ __device__ __forceinline__ void k4_scale_min(int j, const uint8_t *q, int *sc, i
 }
 
 /* The 32 values of chunk c of a row of type T into w[32]. */
-template <int T> __device__ __forceinline__ void chunk_load(const uint8_t *row, int64_t c, float w[32])
+template <int T> __host__ __device__ __forceinline__ void chunk_load(const uint8_t *row, int64_t c, float w[32])
 {
     if (T == HT_F32) {
         const float *p = (const float *)row + c * 32;
-#pragma unroll
+HC_UNROLL
         for (int j = 0; j < 32; j++) w[j] = p[j];
     } else if (T == HT_F16) {
         const __half *p = (const __half *)row + c * 32;
-#pragma unroll
+HC_UNROLL
         for (int j = 0; j < 32; j++) w[j] = __half2float(p[j]);
     } else if (T == HT_BF16) {
         const __nv_bfloat16 *p = (const __nv_bfloat16 *)row + c * 32;
-#pragma unroll
+HC_UNROLL
         for (int j = 0; j < 32; j++) w[j] = __bfloat162float(p[j]);
     } else if (T == HT_Q8_0) {
         const uint8_t *b = row + c * HB_Q8_0;
         float d = h2f(b);
         const int8_t *qs = (const int8_t *)(b + 2);
-#pragma unroll
+HC_UNROLL
         for (int j = 0; j < 32; j++) w[j] = (float)qs[j] * d;
     } else if (T == HT_Q4_0) {
         const uint8_t *b = row + c * HB_Q4_0;
         float d = h2f(b);
         const uint8_t *qs = b + 2;
-#pragma unroll
+HC_UNROLL
         for (int j = 0; j < 16; j++) {
             w[j] = (float)((qs[j] & 0x0f) - 8) * d;
             w[j + 16] = (float)((qs[j] >> 4) - 8) * d;
@@ -100,7 +107,7 @@ template <int T> __device__ __forceinline__ void chunk_load(const uint8_t *row, 
         const uint8_t *b = row + c * HB_Q4_1;
         float d = h2f(b), m = h2f(b + 2);
         const uint8_t *qs = b + 4;
-#pragma unroll
+HC_UNROLL
         for (int j = 0; j < 16; j++) {
             w[j] = (float)(qs[j] & 0x0f) * d + m;
             w[j + 16] = (float)(qs[j] >> 4) * d + m;
@@ -111,7 +118,7 @@ template <int T> __device__ __forceinline__ void chunk_load(const uint8_t *row, 
         const uint8_t *qhp = b + (T == HT_Q5_0 ? 2 : 4);
         uint32_t qh = rd_u32(qhp);
         const uint8_t *qs = qhp + 4;
-#pragma unroll
+HC_UNROLL
         for (int j = 0; j < 16; j++) {
             int lo = (qs[j] & 0x0f) | (int)(((qh >> j) & 1) << 4);
             int hi = (qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1) << 4);
@@ -134,7 +141,7 @@ template <int T> __device__ __forceinline__ void chunk_load(const uint8_t *row, 
         const uint8_t *qh = b + 16;                         /* Q5_K only: 32 bytes */
         const uint8_t *qs = b + (T == HT_Q4_K ? 16 : 48) + 32 * (s >> 1);
         int shift = 4 * (s & 1);
-#pragma unroll
+HC_UNROLL
         for (int l = 0; l < 32; l++) {
             int q = (qs[l] >> shift) & 0x0f;
             if (T == HT_Q5_K) q |= ((qh[l] >> s) & 1) << 4; /* bit 2*(s/2) + (s&1) == s */
@@ -150,7 +157,7 @@ template <int T> __device__ __forceinline__ void chunk_load(const uint8_t *row, 
         float d = h2f(b + 208);
         float ds0 = d * (float)scales[2 * s], ds1 = d * (float)scales[2 * s + 1];
         int nshift = 4 * (k >> 1), hshift = 2 * k;
-#pragma unroll
+HC_UNROLL
         for (int l = 0; l < 32; l++) {
             int q = (((ql[l] >> nshift) & 0x0f) | (((qh[l] >> hshift) & 3) << 4)) - 32;
             w[l] = (l < 16 ? ds0 : ds1) * (float)q;

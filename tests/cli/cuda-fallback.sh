@@ -43,6 +43,15 @@ else
     HEARTH_GPU_LAYERS=0 "$HC" run "$M" "hello world" -n 8 --temp 0 >"$T/cuda0" 2>"$T/cuda0.err" || fail "cuda build run (0 layers) failed"
     cmp -s "$T/cpu" "$T/cuda0" || fail "cuda build with HEARTH_GPU_LAYERS=0 differs"
     grep -q 'GPU' "$T/cuda0.err" && fail "HEARTH_GPU_LAYERS=0 still probes: $(cat "$T/cuda0.err")"
+    # the kernels' block readers, compiled for the host, against the CPU's to_float (no GPU needed)
+    NVCC=${NVCC:-/usr/local/cuda/bin/nvcc}
+    if [ -x "$NVCC" ]; then
+        libs=$(pkg-config --libs sqlite3 libpcre2-8 libutf8proc jansson libcurl libmicrohttpd yaml-0.1 libxml-2.0 poppler-glib)
+        # shellcheck disable=SC2086
+        "$NVCC" -std=c++17 -Isrc -Iinclude tests/cuda/chunk_check.cu "$BUILD_CUDA/libhearth.a" $libs -lcublas -lm -lpthread \
+            -o "$T/chunk_check" >"$T/nvcc.log" 2>&1 || fail "chunk_check does not compile: $(head -5 "$T/nvcc.log")"
+        [ -x "$T/chunk_check" ] && { "$T/chunk_check" >"$T/chunk.log" 2>&1 || fail "chunk_check: $(tail -5 "$T/chunk.log")"; }
+    fi
 fi
 [ "$fails" -eq 0 ] && echo "cuda-fallback: all passed"
 [ "$fails" -eq 0 ]
