@@ -156,19 +156,27 @@ static int32_t walk_trie(hearth_grammar *gr, int32_t state, int32_t budget, uint
     int32_t limit = budget > 0 ? budget - 1 : INT32_MAX;
     gmatch *m = gr->m;
     const sample_trie *t = gr->trie;
+    for (uint32_t d = 0; d <= t->max_depth; d++) gr->walk[d] = GSTATE_DEAD;
     gr->walk[0] = state;
     gr->walk_tab[0] = gmatch_table(m, state);
     if (!gr->walk_tab[0]) return 0;
+    int32_t last_s = GSTATE_DEAD, last_need = 0; /* token nodes mostly end in one state */
     for (uint32_t i = 1; i < t->n_nodes;) {
         uint32_t d = t->node_depth[i];
         int32_t s = gr->walk_tab[d - 1][t->node_byte[i]]; /* memoized: one load */
         if (s == GSTATE_UNKNOWN) s = gmatch_step(m, gr->walk[d - 1], t->node_byte[i]);
         if (s < 0) { i = t->node_end[i]; continue; }
-        gr->walk[d] = s;
-        if (t->node_end[i] > i + 1 && !(gr->walk_tab[d] = gmatch_table(m, s))) return 0; /* has children */
+        if (t->node_end[i] > i + 1 && gr->walk[d] != s) { /* children read walk[d], walk_tab[d] */
+            if (!(gr->walk_tab[d] = gmatch_table(m, s))) return 0;
+            gr->walk[d] = s; /* tables never move: an equal state keeps its pointer */
+        }
         uint32_t t0 = t->node_tok[i], t1 = t->node_tok[i + 1];
         if (t0 < t1) {
-            int32_t need = gmatch_need(m, s);
+            if (s != last_s) {
+                last_s = s;
+                last_need = gmatch_need(m, s);
+            }
+            int32_t need = last_need;
             if (need <= limit) {
                 for (uint32_t k = t0; k < t1; k++) {
                     int32_t tok = t->tok_list[k];

@@ -19,7 +19,7 @@
 
 #define MAX_STACKS_PER_STATE 8192
 #define MAX_NODES (1u << 24)
-#define MAX_STATES (1u << 22)
+#define MAX_STATES (1u << 20)
 #define UNKNOWN GSTATE_UNKNOWN
 
 typedef struct snode {
@@ -37,6 +37,10 @@ typedef struct gstate {
     int32_t *next;      /* 256 byte transitions, UNKNOWN until computed */
     uint64_t *mask;     /* cached allowed-token set (grammar_mask.c) */
     int32_t max_need;
+    int32_t base;       /* the state with the same stacks and no partial character */
+    int32_t memo_next;  /* on a base state: the state after any character that exactly */
+    uint64_t memo_sig;  /* the stacks in memo_sig accept (bit k = stack k), if memo_valid */
+    bool memo_valid;
 } gstate;
 
 struct gmatch {
@@ -214,7 +218,8 @@ static bool stack_takes(const gmatch *m, uint32_t id, uint32_t lo, uint32_t hi)
 }
 
 /* Interns a state; ids sorted and unique, and not pointing into m->pool. */
-static int32_t intern(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t partial, uint8_t need, uint8_t have)
+static int32_t intern(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t partial, uint8_t need, uint8_t have,
+                      int32_t base)
 {
     if (n == 0) return GSTATE_DEAD;
     uint32_t i = state_key(ids, n, partial, need, have) & (m->state_hash_cap - 1);
@@ -230,7 +235,8 @@ static int32_t intern(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t parti
         return GSTATE_DEAD;
     }
     gstate *st = &m->states[m->n_states];
-    *st = (gstate){.off = m->n_pool, .n = n, .partial = partial, .need = need, .have = have, .max_need = -1};
+    *st = (gstate){.off = m->n_pool, .n = n, .partial = partial, .need = need, .have = have, .max_need = -1,
+                   .base = base >= 0 ? base : (int32_t)m->n_states};
     memcpy(m->pool + m->n_pool, ids, n * sizeof *ids);
     m->n_pool += n;
     uint32_t best = GRAM_INF;
@@ -272,7 +278,7 @@ static int cmp_u32(const void *a, const void *b)
 static int32_t intern_out(gmatch *m)
 {
     if (m->n_out > 1) qsort(m->out, m->n_out, sizeof *m->out, cmp_u32);
-    return intern(m, m->out, m->n_out, 0, 0, 0);
+    return intern(m, m->out, m->n_out, 0, 0, 0, -1);
 }
 
 gmatch *gmatch_new(const gram *g, hearth_error *err)
@@ -330,18 +336,32 @@ static bool range_viable(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t lo
     return false;
 }
 
-/* The state after character cp, from the stacks ids[0..n). */
-static int32_t advance_cp(gmatch *m, const uint32_t *ids, uint32_t n, uint32_t cp)
+/* The state after character cp, from the stacks ids[0..n) of state `base`. The result depends
+ * only on which stacks accept cp, so base remembers the last (accepting set -> state): inside a
+ * JSON string every character but '"' and '\\' accepts alike, and the thousands of multi-byte
+ * characters a trie walk completes cost one closure instead of one each. */
+static int32_t advance_cp(gmatch *m, int32_t base, const uint32_t *ids, uint32_t n, uint32_t cp)
 {
+    uint64_t sig = 0;
+    bool memo = n <= 64;
+    for (uint32_t k = 0; memo && k < n; k++)
+        if (ids[k] != 0 && gram_set_has(m->g, m->g->elems[m->nodes[ids[k]].pos].value, cp)) sig |= 1ull << k;
+    if (memo && m->states[base].memo_valid && m->states[base].memo_sig == sig) return m->states[base].memo_next;
     begin_closure(m);
     for (uint32_t k = 0; k < n; k++) {
         if (ids[k] == 0) continue;
         const snode *sn = &m->nodes[ids[k]];
-        if (!gram_set_has(m->g, m->g->elems[sn->pos].value, cp)) continue;
+        if (memo ? !(sig >> k & 1) : !gram_set_has(m->g, m->g->elems[sn->pos].value, cp)) continue;
         if (!push_work(m, node(m, sn->pos + 1, m->nodes[ids[k]].parent))) return GSTATE_DEAD;
     }
     if (!closure(m)) return GSTATE_DEAD;
-    return intern_out(m);
+    int32_t t = intern_out(m);
+    if (memo && !m->error[0]) { /* states[] may have moved */
+        m->states[base].memo_sig = sig;
+        m->states[base].memo_next = t;
+        m->states[base].memo_valid = true;
+    }
+    return t;
 }
 
 static int32_t compute_step(gmatch *m, int32_t s, uint8_t b)
@@ -357,7 +377,7 @@ static int32_t compute_step(gmatch *m, int32_t s, uint8_t b)
         need = (uint8_t)(st.need - 1);
         have = (uint8_t)(st.have + 1);
     } else if (b < 0x80) {
-        return advance_cp(m, m->ids, st.n, b);
+        return advance_cp(m, st.base, m->ids, st.n, b);
     } else {
         need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0;
         if (!need) return GSTATE_DEAD;
@@ -367,12 +387,12 @@ static int32_t compute_step(gmatch *m, int32_t s, uint8_t b)
     if (need == 0) {
         if (partial < MIN_CP[have] || partial > 0x10ffff || (partial >= 0xd800 && partial <= 0xdfff))
             return GSTATE_DEAD;
-        return advance_cp(m, m->ids, st.n, partial);
+        return advance_cp(m, st.base, m->ids, st.n, partial);
     }
     uint32_t lo, hi;
     partial_range(partial, need, have, &lo, &hi);
     if (lo > hi || !range_viable(m, m->ids, st.n, lo, hi)) return GSTATE_DEAD;
-    return intern(m, m->ids, st.n, partial, need, have);
+    return intern(m, m->ids, st.n, partial, need, have, st.base);
 }
 
 int32_t *gmatch_table(gmatch *m, int32_t s)
