@@ -517,6 +517,160 @@ HEARTH_API int32_t hearth_server_port(const hearth_server *server);
 /* Stops accepting, finishes nothing further, unloads every model. */
 HEARTH_API void hearth_server_stop(hearth_server *server);
 
+/* ------------------------------------------------------------------------------------------ */
+/* RAG: document stores, ingestion, search (docs/rag.md)                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A store is one SQLite file: documents, chunks (path, line range, heading path, page), an
+ * FTS5 index and, when ingested with an embedding model, one vector per chunk. A store handle
+ * may hold the embedding model its vectors come from (hearth_rag_load_embedder). One thread at
+ * a time per handle; several processes may open the same store. */
+typedef struct hearth_rag_store hearth_rag_store;
+
+/* Opens the store NAME ($HEARTH_HOME/stores/NAME.db, HEARTH_HOME defaults to ~/.hearth) or, when
+ * name_or_path contains '/', the file at that path. create: make the store (and the stores
+ * directory) when missing; otherwise a missing store is HEARTH_ERR_NOT_FOUND naming the path.
+ * Returns NULL and fills err on failure. */
+HEARTH_API hearth_rag_store *hearth_rag_open(const char *name_or_path, bool create, hearth_error *err);
+/* Closes the store and frees its embedding model. NULL is a no-op. */
+HEARTH_API void hearth_rag_close(hearth_rag_store *store);
+/* The store's file path (owned by the store). */
+HEARTH_API const char *hearth_rag_path(const hearth_rag_store *store);
+
+/* Loads the embedding model (a bert GGUF) that ingestion and vector search use, replacing any
+ * loaded before. model_path NULL: the model recorded when the store was ingested; a store
+ * without one leaves *loaded false and returns HEARTH_OK (BM25 only). n_threads 0 = physical
+ * cores. loaded may be NULL. A model given by path is recorded in the store by the next
+ * successful hearth_rag_ingest. */
+HEARTH_API hearth_status hearth_rag_load_embedder(hearth_rag_store *store, const char *model_path,
+                                                  int32_t n_threads, bool *loaded, hearth_error *err);
+/* Frees the embedding model (e.g. before loading a chat model); the store stays open. */
+HEARTH_API void hearth_rag_unload_embedder(hearth_rag_store *store);
+HEARTH_API bool hearth_rag_has_embedder(const hearth_rag_store *store);
+
+/* Why a file was not ingested. */
+typedef enum hearth_rag_skip {
+    HEARTH_RAG_SKIP_NONE = 0,
+    HEARTH_RAG_SKIP_BINARY,     /* NUL bytes or mostly invalid UTF-8                            */
+    HEARTH_RAG_SKIP_TOO_LARGE,  /* above max_file_size                                          */
+    HEARTH_RAG_SKIP_UNREADABLE, /* cannot be opened or read (permissions, dangling link)        */
+    HEARTH_RAG_SKIP_CORRUPT,    /* a PDF or HTML file that cannot be parsed                    */
+    HEARTH_RAG_SKIP_EMPTY,      /* no text                                                      */
+    HEARTH_RAG_SKIP_COUNT
+} hearth_rag_skip;
+/* "binary", "too large", "unreadable", "corrupt", "empty" ("ok" for NONE, "?" if unknown). */
+HEARTH_API const char *hearth_rag_skip_name(hearth_rag_skip reason);
+
+/* Called before each file (path) and once at the end (path NULL, done == total). */
+typedef void (*hearth_rag_progress_fn)(size_t done, size_t total, const char *path, void *user);
+
+typedef struct hearth_rag_ingest_params {
+    const char *const *include; /* globs; none = every file (a glob with '/' matches the path
+                                   below the ingested directory, otherwise the file name)     */
+    int32_t n_include;
+    const char *const *exclude; /* globs; a matching directory is not descended                */
+    int32_t n_exclude;
+    uint64_t max_file_size;     /* bigger files are skipped; default 64 MiB                    */
+    int32_t chunk_tokens;       /* upper bound per chunk; default 200                          */
+    int32_t chunk_overlap;      /* tokens repeated between consecutive chunks; default 32       */
+    int32_t embed_batch;        /* chunks per embedding call; default 16                       */
+    hearth_rag_progress_fn progress; /* may be NULL */
+    void *progress_user;
+} hearth_rag_ingest_params;
+
+typedef struct hearth_rag_ingest_summary {
+    int64_t files;     /* files looked at                                                     */
+    int64_t added, updated, unchanged, removed;
+    int64_t chunks;    /* chunks written                                                      */
+    int64_t skipped[HEARTH_RAG_SKIP_COUNT]; /* files skipped, by reason                        */
+    int64_t skipped_total;
+    double seconds;
+} hearth_rag_ingest_summary;
+
+HEARTH_API hearth_rag_ingest_params hearth_rag_ingest_default_params(void);
+/* Adds files and directories (recursively; hidden entries skipped) to the store, with the
+ * loaded embedding model's vectors (none loaded: BM25 only). Incremental: unchanged files are
+ * skipped, changed ones replaced, documents under an ingested directory whose file is gone are
+ * removed. Each document is one transaction. Per-file problems are counted in sum->skipped
+ * (with one logged warning each); only store or model failures return an error (also a
+ * store built with another embedding model). sum may be NULL. */
+HEARTH_API hearth_status hearth_rag_ingest(hearth_rag_store *store, const char *const *paths,
+                                           int32_t n_paths, const hearth_rag_ingest_params *params,
+                                           hearth_rag_ingest_summary *sum, hearth_error *err);
+
+typedef enum hearth_rag_mode {
+    HEARTH_RAG_MODE_VECTOR = 0, /* cosine similarity: exact, or HNSW above 20000 chunks         */
+    HEARTH_RAG_MODE_BM25,       /* FTS5 full-text ranking                                       */
+    HEARTH_RAG_MODE_HYBRID,     /* reciprocal rank fusion of both                               */
+    HEARTH_RAG_MODE_AUTO        /* hybrid when an embedding model is loaded, else BM25          */
+} hearth_rag_mode;
+/* "vector", "bm25", "hybrid", "auto". */
+HEARTH_API const char *hearth_rag_mode_name(hearth_rag_mode mode);
+/* The mode a search with `mode` runs in on this store now (AUTO resolved). */
+HEARTH_API hearth_rag_mode hearth_rag_effective_mode(const hearth_rag_store *store,
+                                                     hearth_rag_mode mode);
+
+typedef struct hearth_rag_search_params {
+    hearth_rag_mode mode;   /* default HEARTH_RAG_MODE_AUTO; vector and hybrid need a model   */
+    int32_t k;              /* results wanted; default 5                                       */
+    const char *path_glob;  /* only documents whose path matches ('*' crosses '/'; a relative
+                               glob matches at any directory); NULL = all                     */
+    int32_t ef_search;      /* HNSW candidate list; 0 = the index default                      */
+} hearth_rag_search_params;
+
+/* One retrieved chunk. Strings are owned by the hit array (hearth_rag_hits_free). */
+typedef struct hearth_rag_hit {
+    int64_t chunk_id;
+    double score;           /* higher is better; scale depends on the mode                     */
+    char *path;             /* the document's absolute path                                    */
+    char *text;             /* the chunk's text                                                */
+    char *heading;          /* "Top > Sub", "" when none                                       */
+    int32_t line_start, line_end; /* 1-based, inclusive                                        */
+    int32_t page;           /* 1-based for PDF, 0 otherwise                                    */
+    int64_t byte_start, byte_end;
+} hearth_rag_hit;
+
+HEARTH_API hearth_rag_search_params hearth_rag_search_default_params(void);
+/* Up to k chunks best first into *hits (malloc'd; free with hearth_rag_hits_free), *n_hits
+ * their count (0 is not an error). */
+HEARTH_API hearth_status hearth_rag_search(hearth_rag_store *store, const char *query,
+                                           const hearth_rag_search_params *params,
+                                           hearth_rag_hit **hits, int32_t *n_hits,
+                                           hearth_error *err);
+HEARTH_API void hearth_rag_hits_free(hearth_rag_hit *hits, int32_t n_hits);
+/* A one-line excerpt of at most max_len bytes around the first query word in text (or its
+ * start); malloc'd, NULL when out of memory. */
+HEARTH_API char *hearth_rag_snippet(const char *text, const char *query, size_t max_len);
+/* "path:12-30" or "path (page 3)", with the path shown relative to the current directory when
+ * it lies below it. Returns the length written (truncated to cap). */
+HEARTH_API int32_t hearth_rag_hit_location(const hearth_rag_hit *hit, char *buf, size_t cap);
+
+typedef struct hearth_rag_info {
+    char model[256];        /* the embedding model's name, "" for a BM25-only store           */
+    char model_path[4096];  /* the model file recorded at ingest, or ""                        */
+    int32_t dim;            /* vector dimensions, 0 without vectors                            */
+    int64_t documents, chunks, vectors;
+} hearth_rag_info;
+
+HEARTH_API hearth_status hearth_rag_get_info(hearth_rag_store *store, hearth_rag_info *info,
+                                             hearth_error *err);
+/* Checks the whole store: SQLite integrity, the FTS index against the chunks, every document
+ * holding exactly its chunks and vectors. HEARTH_ERR_FORMAT names the first problem. */
+HEARTH_API hearth_status hearth_rag_verify(hearth_rag_store *store, hearth_error *err);
+
+/* Retrieval for answering (`hearth rag ask`): whether the store holds anything relevant to
+ * the question: a full-text match for some non-trivial word, or (with an embedding model) a
+ * chunk with cosine similarity >= min_score that also stands 0.1 above the median of the 50
+ * closest. params' path_glob and ef_search apply; mode and k do not. */
+HEARTH_API hearth_status hearth_rag_relevant(hearth_rag_store *store, const char *question,
+                                             const hearth_rag_search_params *params,
+                                             double min_score, bool *relevant, hearth_error *err);
+/* The chat messages (JSON array for hearth_chat_render) that ask a model to answer question
+ * from the numbered hits only and cite them as [n]. Malloc'd into *messages_json. */
+HEARTH_API hearth_status hearth_rag_answer_messages(const char *question,
+                                                    const hearth_rag_hit *hits, int32_t n_hits,
+                                                    char **messages_json, hearth_error *err);
+
 #ifdef __cplusplus
 }
 #endif

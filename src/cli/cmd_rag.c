@@ -8,9 +8,6 @@
 
 #include "cli/cli.h"
 #include "cli/rag_cli.h"
-#include "rag/embedder.h"
-#include "rag/ingest.h"
-#include "rag/search.h"
 
 static const char *rag_help =
     "usage: hearth rag ingest PATH... --store NAME [--model EMBED.gguf] [options]\n"
@@ -120,37 +117,17 @@ bool rag_cli_arg(int argc, char **argv, int *i, const char *name, const char **v
     return true;
 }
 
-int rag_cli_open_store(const char *cmd, const char *name, bool create, rag_store **s)
+int rag_cli_open_store(const char *cmd, const char *name, bool create, hearth_rag_store **s)
 {
-    char path[4096];
     hearth_error err = {0};
     if (!name) return cli_usage_error(cmd, "--store NAME is required");
-    if (rag_store_resolve(name, create, path, sizeof path, &err) || rag_store_open(path, create, s, &err))
-        return cli_fail(cmd, "%s", err.message);
-    return 0;
-}
-
-/* The model to embed queries with: --model, else the path recorded at ingest. */
-int rag_cli_open_embedder(const char *cmd, rag_store *s, const char *model, int32_t threads, rag_embedder *emb,
-                          bool *have)
-{
-    hearth_error err = {0};
-    char recorded[4096] = "";
-    *have = false;
-    if (!model) {
-        char dim[32];
-        if (rag_store_meta_get(s, "model.path", recorded, sizeof recorded, &err) || !*recorded) return 0;
-        if (rag_store_meta_get(s, "model.dim", dim, sizeof dim, &err) || atoi(dim) == 0) return 0;
-        model = recorded;
-    }
-    if (rag_embedder_open_model(model, threads, emb, &err)) return cli_fail(cmd, "%s", err.message);
-    *have = true;
+    if (!(*s = hearth_rag_open(name, create, &err))) return cli_fail(cmd, "%s", err.message);
     return 0;
 }
 
 /* ---- ingest ---------------------------------------------------------------------------------- */
 
-static void progress(void *user, size_t done, size_t total, const char *path)
+static void progress(size_t done, size_t total, const char *path, void *user)
 {
     (void)user;
     int width = 30, filled = total ? (int)(done * (size_t)width / total) : width;
@@ -167,14 +144,11 @@ static int cmd_ingest(int argc, char **argv)
     const char *cmd = "rag ingest", *store = NULL, *model = NULL, *v;
     const char **paths = calloc((size_t)argc, sizeof *paths), **inc = calloc((size_t)argc, sizeof *inc),
                **exc = calloc((size_t)argc, sizeof *exc);
-    size_t n_paths = 0, n_inc = 0, n_exc = 0;
+    int32_t n_paths = 0, n_inc = 0, n_exc = 0;
     bool json = false;
     long chunk = 200, overlap = 32, threads = 0, max_size = 64L << 20;
     int rc = 0;
-    rag_store *s = NULL;
-    rag_embedder emb;
-    bool have_emb = false;
-    memset(&emb, 0, sizeof emb);
+    hearth_rag_store *s = NULL;
     for (int i = 1; i < argc && !rc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help")) {
@@ -212,45 +186,34 @@ static int cmd_ingest(int argc, char **argv)
     }
     if ((rc = rag_cli_open_store(cmd, store, true, &s))) goto done;
     hearth_error err = {0};
-    if (model) {
-        if (rag_embedder_open_model(model, (int32_t)threads, &emb, &err)) {
-            rc = cli_fail(cmd, "%s", err.message);
-            goto done;
-        }
-        have_emb = true;
-    } else if ((rc = rag_cli_open_embedder(cmd, s, NULL, (int32_t)threads, &emb, &have_emb))) {
+    if (hearth_rag_load_embedder(s, model, (int32_t)threads, NULL, &err)) {
+        rc = cli_fail(cmd, "%s", err.message);
         goto done;
     }
-    rag_ingest_params p = rag_ingest_default_params();
+    hearth_rag_ingest_params p = hearth_rag_ingest_default_params();
     p.include = inc;
     p.n_include = n_inc;
     p.exclude = exc;
     p.n_exclude = n_exc;
-    p.max_file_size = (size_t)max_size;
-    p.chunk.max_tokens = (int32_t)chunk;
-    p.chunk.overlap = (int32_t)overlap;
-    p.embedder = have_emb ? &emb : NULL;
+    p.max_file_size = (uint64_t)max_size;
+    p.chunk_tokens = (int32_t)chunk;
+    p.chunk_overlap = (int32_t)overlap;
     if (cli_stderr_is_tty()) p.progress = progress;
-    rag_ingest_summary sum;
-    if (rag_ingest(s, paths, n_paths, &p, &sum, &err)) {
+    hearth_rag_ingest_summary sum;
+    if (hearth_rag_ingest(s, paths, n_paths, &p, &sum, &err)) {
         rc = cli_fail(cmd, "%s", err.message);
         goto done;
     }
-    if (model && rag_store_meta_set(s, "model.path", model, &err)) {
-        rc = cli_fail(cmd, "%s", err.message);
-        goto done;
-    }
-    int64_t skipped = 0;
-    for (int r = 1; r < RAG_SKIP_REASONS; r++) skipped += sum.skipped[r];
+    int64_t skipped = sum.skipped_total;
     if (json) {
-        json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "store", rag_store_path(s), "files",
+        json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "store", hearth_rag_path(s), "files",
                               (json_int_t)sum.files, "added", (json_int_t)sum.added, "updated",
                               (json_int_t)sum.updated, "unchanged", (json_int_t)sum.unchanged, "removed",
                               (json_int_t)sum.removed, "chunks", (json_int_t)sum.chunks, "skipped",
                               (json_int_t)skipped, "seconds", sum.seconds);
         json_t *why = json_object();
-        for (int r = 1; r < RAG_SKIP_REASONS; r++)
-            if (sum.skipped[r]) json_object_set_new(why, rag_skip_name((rag_skip)r), json_integer(sum.skipped[r]));
+        for (int r = 1; r < HEARTH_RAG_SKIP_COUNT; r++)
+            if (sum.skipped[r]) json_object_set_new(why, hearth_rag_skip_name((hearth_rag_skip)r), json_integer(sum.skipped[r]));
         json_object_set_new(o, "skipped_by_reason", why);
         char *txt = json_dumps(o, JSON_COMPACT);
         puts(txt);
@@ -263,9 +226,9 @@ static int cmd_ingest(int argc, char **argv)
         if (skipped) {
             printf("; %lld skipped (", (long long)skipped);
             const char *sep = "";
-            for (int r = 1; r < RAG_SKIP_REASONS; r++)
+            for (int r = 1; r < HEARTH_RAG_SKIP_COUNT; r++)
                 if (sum.skipped[r]) {
-                    printf("%s%lld %s", sep, (long long)sum.skipped[r], rag_skip_name((rag_skip)r));
+                    printf("%s%lld %s", sep, (long long)sum.skipped[r], hearth_rag_skip_name((hearth_rag_skip)r));
                     sep = ", ";
                 }
             printf(")");
@@ -273,8 +236,7 @@ static int cmd_ingest(int argc, char **argv)
         printf("; %.2f s\n", sum.seconds);
     }
 done:
-    if (have_emb) rag_embedder_close(&emb);
-    rag_store_close(s);
+    hearth_rag_close(s);
     free(paths);
     free(inc);
     free(exc);
@@ -283,11 +245,11 @@ done:
 
 /* ---- search ----------------------------------------------------------------------------------- */
 
-int rag_cli_parse_mode(const char *cmd, const char *v, rag_mode *mode)
+int rag_cli_parse_mode(const char *cmd, const char *v, hearth_rag_mode *mode)
 {
-    if (!strcmp(v, "vector")) *mode = RAG_MODE_VECTOR;
-    else if (!strcmp(v, "bm25")) *mode = RAG_MODE_BM25;
-    else if (!strcmp(v, "hybrid")) *mode = RAG_MODE_HYBRID;
+    if (!strcmp(v, "vector")) *mode = HEARTH_RAG_MODE_VECTOR;
+    else if (!strcmp(v, "bm25")) *mode = HEARTH_RAG_MODE_BM25;
+    else if (!strcmp(v, "hybrid")) *mode = HEARTH_RAG_MODE_HYBRID;
     else return cli_usage_error(cmd, "--mode must be vector, bm25 or hybrid, got '%s'", v);
     return 0;
 }
@@ -314,32 +276,18 @@ bool rag_cli_query_opt(int argc, char **argv, int *i, const char *cmd, rag_cli_q
     return true;
 }
 
-int rag_cli_search_setup(const char *cmd, rag_store *s, const rag_cli_query_opts *o, int32_t threads,
-                         rag_embedder *emb, bool *have, rag_search_params *p)
+int rag_cli_search_setup(const char *cmd, hearth_rag_store *s, const rag_cli_query_opts *o, int32_t threads,
+                         hearth_rag_search_params *p)
 {
-    memset(emb, 0, sizeof *emb);
-    *have = false;
-    *p = rag_search_default_params();
-    p->mode = o->mode_set ? o->mode : RAG_MODE_HYBRID;
-    int rc = 0;
-    if (p->mode != RAG_MODE_BM25) rc = rag_cli_open_embedder(cmd, s, o->model, threads, emb, have);
-    if (!rc && !o->mode_set && !*have) p->mode = RAG_MODE_BM25; /* a store without vectors */
+    hearth_error err = {0};
+    *p = hearth_rag_search_default_params();
+    p->mode = o->mode_set ? o->mode : HEARTH_RAG_MODE_AUTO; /* auto: BM25 for a store without vectors */
+    if (p->mode != HEARTH_RAG_MODE_BM25 && hearth_rag_load_embedder(s, o->model, threads, NULL, &err))
+        return cli_fail(cmd, "%s", err.message);
     p->k = (int32_t)o->k;
     p->ef_search = (int32_t)o->ef;
     p->path_glob = o->filter;
-    p->embedder = *have ? emb : NULL;
-    return rc;
-}
-
-void rag_cli_location(const rag_hit *h, char *buf, size_t cap)
-{
-    /* stores keep absolute paths; below the current directory, show them relative */
-    char cwd[4096];
-    const char *path = h->path;
-    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
-    if (n > 1 && strncmp(path, cwd, n) == 0 && path[n] == '/') path += n + 1;
-    if (h->page > 0) snprintf(buf, cap, "%s (page %d)", path, h->page);
-    else snprintf(buf, cap, "%s:%d-%d", path, h->line_start, h->line_end);
+    return 0;
 }
 
 static int cmd_search(int argc, char **argv)
@@ -363,21 +311,18 @@ static int cmd_search(int argc, char **argv)
     }
     if (rc) return rc;
     if (!query) return cli_usage_error(cmd, "QUERY is required");
-    rag_store *s;
+    hearth_rag_store *s;
     if ((rc = rag_cli_open_store(cmd, o.store, false, &s))) return rc;
-    rag_embedder emb;
-    bool have;
-    rag_search_params p;
+    hearth_rag_search_params p;
     bool json = o.json;
-    rc = rag_cli_search_setup(cmd, s, &o, 0, &emb, &have, &p);
-    rag_hit *hits = NULL;
+    rc = rag_cli_search_setup(cmd, s, &o, 0, &p);
+    hearth_rag_hit *hits = NULL;
     int32_t n = 0;
     hearth_error err = {0};
-    if (!rc && rag_search(s, query, &p, &hits, &n, &err)) rc = cli_fail(cmd, "%s", err.message);
-    static const char *const modes[] = {"vector", "bm25", "hybrid"};
+    if (!rc && hearth_rag_search(s, query, &p, &hits, &n, &err)) rc = cli_fail(cmd, "%s", err.message);
     json_t *arr = json ? json_array() : NULL;
     for (int32_t i = 0; !rc && i < n; i++) {
-        char *snip = rag_snippet(hits[i].text, query, 160);
+        char *snip = hearth_rag_snippet(hits[i].text, query, 160);
         if (json) {
             json_array_append_new(arr, json_pack("{s:i,s:f,s:s,s:i,s:i,s:i,s:s,s:s,s:s}", "rank", i + 1, "score",
                                                  hits[i].score, "path", hits[i].path, "line_start", hits[i].line_start,
@@ -385,14 +330,14 @@ static int cmd_search(int argc, char **argv)
                                                  hits[i].heading, "snippet", snip ? snip : "", "text", hits[i].text));
         } else {
             char loc[4200];
-            rag_cli_location(&hits[i], loc, sizeof loc);
+            hearth_rag_hit_location(&hits[i], loc, sizeof loc);
             printf("%d. %.4f  %s%s%s\n   %s\n", i + 1, hits[i].score, loc, *hits[i].heading ? "  # " : "",
                    hits[i].heading, snip ? snip : "");
         }
         free(snip);
     }
     if (!rc && json) {
-        json_t *out = json_pack("{s:s,s:s,s:o}", "query", query, "mode", modes[p.mode], "results", arr);
+        json_t *out = json_pack("{s:s,s:s,s:o}", "query", query, "mode", hearth_rag_mode_name(hearth_rag_effective_mode(s, p.mode)), "results", arr);
         arr = NULL;
         char *txt = json_dumps(out, JSON_COMPACT);
         puts(txt);
@@ -402,9 +347,8 @@ static int cmd_search(int argc, char **argv)
         printf("no results\n");
     }
     json_decref(arr);
-    rag_hits_free(hits, n);
-    if (have) rag_embedder_close(&emb);
-    rag_store_close(s);
+    hearth_rag_hits_free(hits, n);
+    hearth_rag_close(s);
     return rc;
 }
 
@@ -427,32 +371,30 @@ static int cmd_status(int argc, char **argv)
             rc = cli_usage_error(cmd, "unknown argument '%s'", argv[i]);
         }
     }
-    rag_store *s;
+    hearth_rag_store *s;
     if (rc || (rc = rag_cli_open_store(cmd, store, false, &s))) return rc;
-    rag_store_stats st;
-    char name[256] = "", mpath[4096] = "";
-    int32_t dim = 0;
+    hearth_rag_info st;
     hearth_error err = {0};
-    if ((check && rag_store_verify(s, &err)) || rag_store_stats_get(s, &st, &err) ||
-        rag_store_model(s, name, sizeof name, &dim, &err)) {
+    if ((check && hearth_rag_verify(s, &err)) || hearth_rag_get_info(s, &st, &err)) {
         rc = cli_fail(cmd, "%s", err.message);
     } else {
-        rag_store_meta_get(s, "model.path", mpath, sizeof mpath, &err);
+        const char *name = st.model, *mpath = st.model_path;
+        int32_t dim = st.dim;
         if (json) {
-            json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:I}", "store", rag_store_path(s), "model", name,
+            json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:I}", "store", hearth_rag_path(s), "model", name,
                                   "model_path", mpath, "dim", dim, "documents", (json_int_t)st.documents, "chunks",
-                                  (json_int_t)st.chunks, "vectors", (json_int_t)st.embeddings);
+                                  (json_int_t)st.chunks, "vectors", (json_int_t)st.vectors);
             char *txt = json_dumps(o, JSON_COMPACT);
             puts(txt);
             free(txt);
             json_decref(o);
         } else {
             printf("store      %s\nmodel      %s%s%s\ndocuments  %lld\nchunks     %lld\nvectors    %lld (%d dims)\n",
-                   rag_store_path(s), *name ? name : "(none: BM25 only)", *mpath ? "  " : "", mpath,
-                   (long long)st.documents, (long long)st.chunks, (long long)st.embeddings, dim);
+                   hearth_rag_path(s), *name ? name : "(none: BM25 only)", *mpath ? "  " : "", mpath,
+                   (long long)st.documents, (long long)st.chunks, (long long)st.vectors, dim);
         }
     }
-    rag_store_close(s);
+    hearth_rag_close(s);
     return rc;
 }
 
@@ -492,16 +434,15 @@ static int cmd_rag_eval(int argc, char **argv)
         return cli_fail(cmd, "%s: line %d: expected {\"questions\": [...]}%s%s", file, je.line, root ? "" : ": ",
                         root ? "" : je.text);
     }
-    rag_store *s;
+    hearth_rag_store *s;
     if ((rc = rag_cli_open_store(cmd, o.store, false, &s))) {
         json_decref(root);
         return rc;
     }
-    rag_embedder emb;
-    bool have, json = o.json;
-    rag_search_params p;
+    bool json = o.json;
+    hearth_rag_search_params p;
     long k = o.k;
-    rc = rag_cli_search_setup(cmd, s, &o, 0, &emb, &have, &p);
+    rc = rag_cli_search_setup(cmd, s, &o, 0, &p);
     size_t n_q = json_array_size(qs), found = 0;
     double rr = 0; /* mean reciprocal rank of the first correct hit */
     for (size_t i = 0; !rc && i < n_q; i++) {
@@ -513,10 +454,10 @@ static int cmd_rag_eval(int argc, char **argv)
             rc = cli_fail(cmd, "%s: question %zu: expected string fields question, path and passage", file, i + 1);
             break;
         }
-        rag_hit *h;
+        hearth_rag_hit *h;
         int32_t n;
         hearth_error err = {0};
-        if (rag_search(s, question, &p, &h, &n, &err)) {
+        if (hearth_rag_search(s, question, &p, &h, &n, &err)) {
             rc = cli_fail(cmd, "%s", err.message);
             break;
         }
@@ -525,17 +466,16 @@ static int cmd_rag_eval(int argc, char **argv)
             if (ends_with(h[j].path, path) && strstr(h[j].text, passage)) rank = j + 1;
         if (rank) found++, rr += 1.0 / rank;
         else fprintf(stderr, "miss: %s (expected %s: \"%s\")\n", question, path, passage);
-        rag_hits_free(h, n);
+        hearth_rag_hits_free(h, n);
     }
-    static const char *const modes[] = {"vector", "bm25", "hybrid"};
+    const char *mode = hearth_rag_mode_name(hearth_rag_effective_mode(s, p.mode));
     if (!rc && json)
         printf("{\"mode\":\"%s\",\"k\":%ld,\"questions\":%zu,\"found\":%zu,\"recall\":%.4f,\"mrr\":%.4f}\n",
-               modes[p.mode], k, n_q, found, n_q ? (double)found / n_q : 0, n_q ? rr / n_q : 0);
+               mode, k, n_q, found, n_q ? (double)found / n_q : 0, n_q ? rr / n_q : 0);
     else if (!rc)
-        printf("%s recall@%ld: %.3f (%zu/%zu), MRR %.3f\n", modes[p.mode], k, n_q ? (double)found / n_q : 0, found,
+        printf("%s recall@%ld: %.3f (%zu/%zu), MRR %.3f\n", mode, k, n_q ? (double)found / n_q : 0, found,
                n_q, n_q ? rr / n_q : 0);
-    if (have) rag_embedder_close(&emb);
-    rag_store_close(s);
+    hearth_rag_close(s);
     json_decref(root);
     return rc;
 }

@@ -8,7 +8,6 @@
 
 #include "cli/cli.h"
 #include "cli/rag_cli.h"
-#include "rag/embedder.h"
 
 static const char *ask_help =
     "usage: hearth rag ask QUESTION --store NAME --model CHAT.gguf [options]\n"
@@ -48,54 +47,6 @@ static bool stream(const hearth_sample *s, const char *piece, int32_t len, void 
         fflush(stdout);
     }
     return true;
-}
-
-/* Relevant when some non-stopword of the question matches the full-text index, or the best
- * vector is close enough in absolute terms (cosine >= min_score) AND stands out from the rest
- * of the store (>= 0.1 above the median of the 50 best): embedding models put every text at a
- * model-specific baseline similarity, so the absolute threshold alone says little. */
-static int relevant(rag_store *s, const char *q, const rag_search_params *base, double min_score, bool *yes)
-{
-    hearth_error err = {0};
-    rag_search_params p = *base;
-    rag_hit *h;
-    int32_t n;
-    p.k = 1;
-    p.mode = RAG_MODE_BM25;
-    if (rag_search(s, q, &p, &h, &n, &err)) return cli_fail("rag ask", "%s", err.message);
-    rag_hits_free(h, n);
-    *yes = n > 0;
-    if (*yes || !base->embedder) return 0;
-    p.mode = RAG_MODE_VECTOR;
-    p.k = 50;
-    if (rag_search(s, q, &p, &h, &n, &err)) return cli_fail("rag ask", "%s", err.message);
-    *yes = n > 0 && h[0].score >= min_score && (n < 3 || h[0].score - h[n / 2].score >= 0.1);
-    rag_hits_free(h, n);
-    return 0;
-}
-
-static char *build_messages(const char *question, const rag_hit *hits, int32_t n)
-{
-    size_t cap = strlen(question) + 1024;
-    for (int32_t i = 0; i < n; i++) cap += strlen(hits[i].text) + strlen(hits[i].path) + strlen(hits[i].heading) + 64;
-    char *ctx = malloc(cap), loc[4200];
-    if (!ctx) return NULL;
-    size_t o = 0;
-    for (int32_t i = 0; i < n; i++) {
-        rag_cli_location(&hits[i], loc, sizeof loc);
-        o += (size_t)snprintf(ctx + o, cap - o, "[%d] %s%s%s\n%s\n\n", i + 1, loc, *hits[i].heading ? " — " : "",
-                              hits[i].heading, hits[i].text);
-    }
-    snprintf(ctx + o, cap - o, "Question: %s", question);
-    json_t *msgs = json_pack("[{s:s,s:s},{s:s,s:s}]", "role", "system", "content",
-                             "Answer the question using only the numbered sources the user gives. Cite the "
-                             "sources you use as [n] right after the sentence they support. If the sources do "
-                             "not contain the answer, say that you do not know. Be brief.",
-                             "role", "user", "content", ctx);
-    free(ctx);
-    char *txt = msgs ? json_dumps(msgs, JSON_COMPACT) : NULL;
-    json_decref(msgs);
-    return txt;
 }
 
 static int answer(const char *model_path, const char *messages, long n_ctx, long threads, long max_tokens, bool print,
@@ -193,23 +144,24 @@ int cmd_rag_ask(int argc, char **argv)
     if (rc) return rc;
     if (!question) return cli_usage_error(cmd, "QUESTION is required");
     if (!model) return cli_usage_error(cmd, "--model CHAT.gguf is required (the model that writes the answer)");
-    rag_store *s;
+    hearth_rag_store *s;
     if ((rc = rag_cli_open_store(cmd, o.store, false, &s))) return rc;
-    rag_embedder emb;
-    bool have = false, known = false, json = o.json;
-    rag_search_params p;
-    rc = rag_cli_search_setup(cmd, s, &o, (int32_t)threads, &emb, &have, &p);
-    rag_hit *hits = NULL;
+    bool known = false, json = o.json;
+    hearth_rag_search_params p;
+    rc = rag_cli_search_setup(cmd, s, &o, (int32_t)threads, &p);
+    hearth_rag_hit *hits = NULL;
     int32_t n = 0;
     hearth_error err = {0};
     char *text = NULL;
-    if (!rc) rc = relevant(s, question, &p, min_score, &known);
-    if (!rc && known && rag_search(s, question, &p, &hits, &n, &err)) rc = cli_fail(cmd, "%s", err.message);
+    if (!rc && hearth_rag_relevant(s, question, &p, min_score, &known, &err)) rc = cli_fail(cmd, "%s", err.message);
+    if (!rc && known && hearth_rag_search(s, question, &p, &hits, &n, &err)) rc = cli_fail(cmd, "%s", err.message);
     known = known && n > 0;
-    if (have) rag_embedder_close(&emb); /* free its memory before the chat model loads */
+    hearth_rag_unload_embedder(s); /* free its memory before the chat model loads */
     if (!rc && known) {
-        char *messages = build_messages(question, hits, n);
-        rc = messages ? answer(model, messages, n_ctx, threads, max_tokens, !json, &text) : cli_fail(cmd, "out of memory");
+        char *messages = NULL;
+        rc = hearth_rag_answer_messages(question, hits, n, &messages, &err)
+                 ? cli_fail(cmd, "%s", err.message)
+                 : answer(model, messages, n_ctx, threads, max_tokens, !json, &text);
         free(messages);
     }
     if (!rc) {
@@ -233,13 +185,13 @@ int cmd_rag_ask(int argc, char **argv)
             printf("\n\nSources:\n");
             for (int32_t i = 0; i < n; i++) {
                 char loc[4200];
-                rag_cli_location(&hits[i], loc, sizeof loc);
+                hearth_rag_hit_location(&hits[i], loc, sizeof loc);
                 printf("[%d] %s%s%s\n", i + 1, loc, *hits[i].heading ? "  # " : "", hits[i].heading);
             }
         }
     }
     free(text);
-    rag_hits_free(hits, n);
-    rag_store_close(s);
+    hearth_rag_hits_free(hits, n);
+    hearth_rag_close(s);
     return rc;
 }
