@@ -316,7 +316,7 @@ static hearth_status load_spec(const kv_spec *s, hearth_error *err)
         put_key(&b, "tokenizer.ggml.tokens", 9);
         blob_u32(&b, 8);
         blob_u64(&b, (uint64_t)s->n_tokens);
-        static const char *const words[] = {"<unk>", "<s>", "</s>", "a", "b", "ab", "\xe2\x96\x81" "a", "c"};
+        static const char *const words[] = {"<unk>", "<s>", "</s>", "a", "b", "ab", ("\xe2\x96\x81" "a"), "c"};
         for (int i = 0; i < s->n_tokens; i++) blob_str(&b, s->dup && i == 4 ? words[3] : words[i % 8]);
     }
     if (s->n_scores >= 0) {
