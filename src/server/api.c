@@ -51,9 +51,12 @@ static void req_done(gen_request *r)
     pthread_mutex_lock(&job->mu);
     job->n_done++;
     bool last = complete(job);
+    /* Read before unlocking: a non-streaming job is freed by its waiting handler the moment
+     * the lock is released. */
+    bool streaming = job->stream != NULL;
     pthread_cond_broadcast(&job->cv);
     pthread_mutex_unlock(&job->mu);
-    if (last && job->stream) finish_stream(job);
+    if (last && streaming) finish_stream(job);
 }
 
 bool api_job_run(api_job *job, hearth_error *err)
@@ -465,6 +468,13 @@ hearth_status api_tokenize_chat(const hearth_model *m, const char *name, json_t 
     if (!st) st = api_tokenize_text(m, prompt, true, r, err);
     free(prompt);
     return st;
+}
+
+hearth_status api_compile_schema(const hearth_model *m, gen_request *r, hearth_error *err)
+{
+    if (!r->schema || r->grammar) return HEARTH_OK;
+    if ((r->grammar = hearth_grammar_new_json_schema(m, r->schema, err))) return HEARTH_OK;
+    return err && err->status ? hearth_fail_wrap(err, "format") : hearth_fail(err, HEARTH_ERR_INVALID_ARG, "format: invalid JSON schema");
 }
 
 /* ---- small things ---------------------------------------------------------------------------- */

@@ -84,6 +84,8 @@ typedef struct api_field {
 bool api_check_fields(json_t *body, const api_field *fields, bool openai, http_response *res);
 hearth_status api_tokenize_text(const hearth_model *m, const char *text, bool add_special,
                                 gen_request *r, hearth_error *err);
+/* Compiles r->schema (if any) into r->grammar now, so a bad schema is the client's 400. */
+hearth_status api_compile_schema(const hearth_model *m, gen_request *r, hearth_error *err);
 /* Applies a stored model's Modelfile PARAMETERs (if any) as defaults. */
 void api_apply_model_params(const char *name, gen_request *r);
 

@@ -189,6 +189,7 @@ static void generate(server_state *s, const http_request *req, json_t *body, boo
                 json_decref(msgs);
             }
         }
+        if (!st) st = api_compile_schema(m, r, &err);
         if (st) status = api_status_for(st);
     }
     if (!status && stream) {

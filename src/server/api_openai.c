@@ -276,6 +276,7 @@ static void completion(server_state *s, const http_request *req, json_t *b, bool
             st = prompt ? api_tokenize_text(sched_model_handle(job->model), prompt, true, r, &err)
                         : hearth_fail(&err, HEARTH_ERR_INVALID_ARG, "prompt: expected a string");
         }
+        if (!st) st = api_compile_schema(sched_model_handle(job->model), r, &err);
         if (st) status = api_status_for(st);
     }
     if (!status && stream) {

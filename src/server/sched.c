@@ -146,8 +146,8 @@ static void start(sched_model *m, gen_request *r)
     const hearth_model *model = m->model;
     r->t_prompt_start = hearth_time_sec();
     if (!(r->sampler = hearth_sampler_new(model, &r->sampling, &err))) return finish(m, r, GEN_ERROR, err.message);
-    if (r->schema) {
-        if (!(r->grammar = hearth_grammar_new_json_schema(model, r->schema, &err)) ||
+    if (r->schema) { /* usually compiled by the handler already, so a bad schema is a 400 */
+        if ((!r->grammar && !(r->grammar = hearth_grammar_new_json_schema(model, r->schema, &err))) ||
             hearth_sampler_set_grammar(r->sampler, r->grammar, &err) != HEARTH_OK)
             return finish(m, r, GEN_ERROR, err.message);
     }

@@ -36,7 +36,7 @@ srv_start() { # BIN [ARGS...]
     done
     SRV_PORT=$(cat "$pf"); rm -f "$pf"
     SRV_URL="http://127.0.0.1:$SRV_PORT"
-    grep -q "listening on http://127.0.0.1:$SRV_PORT " "$SRV_LOG" || srv_fail "serve line does not name port $SRV_PORT"
+    grep -q "listening on http://.*:$SRV_PORT " "$SRV_LOG" || srv_fail "serve line does not name port $SRV_PORT"
 }
 
 srv_stop() {
