@@ -8,4 +8,5 @@ void hearth_kernels_fill_avx2(hearth_kernels *k)
     hearth_avx2_fill_kquant(k);
     hearth_avx2_fill_vec(&k->vec);
     hearth_avx2_fill_gemm(k);
+    hearth_avx2_fill_float_gemm(k);
 }

@@ -21,6 +21,7 @@ void hearth_avx2_fill_legacy(hearth_kernels *k);
 void hearth_avx2_fill_kquant(hearth_kernels *k);
 void hearth_avx2_fill_vec(hearth_vec_ops *v);
 void hearth_avx2_fill_gemm(hearth_kernels *k);
+void hearth_avx2_fill_float_gemm(hearth_kernels *k);
 /* float_avx2.c kernels the vector operations reuse */
 void hearth_avx2_f16_to_float(const void *src, float *dst, int64_t n);
 void hearth_avx2_f16_from_float(const float *src, void *dst, int64_t n);
