@@ -49,6 +49,7 @@ typedef struct cuda_backend {
     float *hx, *hy;
     size_t hx_cap, hy_cap;
     int failed;               /* first CUDA error code (logged once); later ops are skipped */
+    bool graphs, capturing;   /* decode steps as CUDA graphs (HEARTH_CUDA_GRAPHS=1)          */
 } cuda_backend;
 
 #define CB(be) ((cuda_backend *)(be))
@@ -61,9 +62,18 @@ static void check(cuda_backend *cb, int code, const char *what)
     }
 }
 
+/* A step being captured ends here: its graph is launched (before anything that waits). */
+static void flush(cuda_backend *cb)
+{
+    if (!cb->capturing) return;
+    cb->capturing = false;
+    check(cb, hc_capture_end_launch(cb->s), "decode graph");
+}
+
 /* Waits for the stream; the metadata ring can then be reused from the start. */
 static void wait_idle(cuda_backend *cb)
 {
+    flush(cb);
     check(cb, hc_sync(cb->s), "stream synchronize");
     cb->ring_used = 0;
 }
@@ -116,7 +126,7 @@ static hearth_buffer *cuda_buf_new(hearth_backend *be, size_t bytes, hearth_erro
 static void cuda_buf_free(hearth_backend *be, hearth_buffer *b)
 {
     if (!b) return;
-    if (be) hc_sync(CB(be)->s); /* a kernel may still use it */
+    if (be) wait_idle(CB(be)); /* a kernel may still use it */
     hc_free(b->d);
     free(b);
 }
@@ -124,6 +134,7 @@ static void cuda_buf_free(hearth_backend *be, hearth_buffer *b)
 static void cuda_buf_write(hearth_backend *be, hearth_buffer *dst, size_t off, const void *src, size_t n)
 {
     cuda_backend *cb = CB(be);
+    flush(cb); /* a pageable copy cannot be captured */
     /* on the stream, so the kernels after it see the data; a pageable source is consumed
      * before cudaMemcpyAsync returns, so src may change right away */
     check(cb, hc_upload(cb->s, (char *)dst->d + off, src, n), "buffer write");
@@ -136,6 +147,7 @@ static void cuda_buf_read(hearth_backend *be, const hearth_buffer *src, size_t o
         for (size_t i = 0; i + sizeof(float) <= n; i += sizeof(float)) ((float *)dst)[i / sizeof(float)] = NAN;
         return;
     }
+    flush(cb);
     check(cb, hc_download(cb->s, dst, (const char *)src->d + off, n), "buffer read");
     cb->ring_used = 0;
 }
@@ -269,6 +281,7 @@ static void host_matmul(cuda_backend *cb, const hearth_bweight *W, const hearth_
         check(cb, 2, "host matmul buffers");
         return;
     }
+    flush(cb);
     check(cb, hc_download(cb->s, cb->hx, x->d, nx * sizeof(float)), "activation download");
     cb->ring_used = 0;
     hearth_matmul(cb->tp, cb->k, &W->host, cb->hx, n_tok, cb->hy, &cb->mm);
@@ -304,6 +317,18 @@ static void cuda_get_rows(hearth_backend *be, const hearth_bweight *W, const int
 {
     cuda_backend *cb = CB(be);
     if (cb->failed || n <= 0) return;
+    /* the embedding lookup starts a step: a decode step (few tokens, every weight on the
+     * device) is recorded as a graph and launched by the next wait (buf_read of the logits) */
+    if (cb->graphs && !cb->capturing && !cb->tp && n <= HC_MMV_MAX_TOK) {
+        flush(cb);
+        int e = hc_capture_begin(cb->s);
+        if (e) {
+            cb->graphs = false; /* say it once, then run without graphs */
+            hearth_warn("cuda backend: cannot capture a CUDA graph (%s); running without", hc_error_string(e));
+        } else {
+            cb->capturing = true;
+        }
+    }
     const void *d_ids = stage(cb, ids, (size_t)n * sizeof(int32_t));
     if (d_ids) check(cb, hc_get_rows(cb->s, W->type, W->d, W->host.cols, d_ids, n, D(out)), "get_rows");
 }
@@ -344,7 +369,7 @@ static void cuda_layernorm(hearth_backend *be, const hearth_buffer *x, const hea
         check(cb, hc_layernorm(cb->s, CD(x), w ? w->d : NULL, b ? b->d : NULL, rows, n, eps, D(out)), "layernorm");
 }
 
-/* The cos/sin table is computed on the host exactly as backend_cpu.c does (double angles),
+/* The cos/sin table is computed on the host by the CPU's own code (hearth_rope_fill),
  * straight into the pinned ring, and copied up: the GPU rotates with the CPU's numbers. */
 static void cuda_rope_table(hearth_backend *be, const hearth_rope_params *rope, const int32_t *pos, int32_t n_tok,
                             hearth_buffer *table)
@@ -358,21 +383,7 @@ static void cuda_rope_table(hearth_backend *be, const hearth_rope_params *rope, 
         check(cb, 1, "rope table staging");
         return;
     }
-    for (int32_t i = 0; i < half; i++) {
-        double inv = pow((double)rope->freq_base, -2.0 * i / rope->n_rot);
-        if (rope->freq_factors) inv /= rope->freq_factors[i];
-        double interp = rope->freq_scale;
-        if (rope->yarn) {
-            double y = (i - rope->yarn_low) / fmax(0.001, rope->yarn_high - rope->yarn_low);
-            interp = 1.0 - (1.0 - rope->freq_scale) * fmin(1.0, fmax(0.0, y));
-        }
-        inv *= interp;
-        for (int32_t t = 0; t < n_tok; t++) {
-            double th = (double)pos[t] * inv;
-            tab[((size_t)t * half + i) * 2] = (float)(cos(th) * rope->mscale);
-            tab[((size_t)t * half + i) * 2 + 1] = (float)(sin(th) * rope->mscale);
-        }
-    }
+    hearth_rope_fill(rope, pos, n_tok, tab);
     check(cb, hc_upload(cb->s, table->d, tab, bytes), "rope table upload");
 }
 
@@ -471,7 +482,7 @@ static void cuda_free(hearth_backend *be)
 {
     cuda_backend *cb = CB(be);
     if (!cb) return;
-    if (cb->s) hc_sync(cb->s);
+    if (cb->s) wait_idle(cb);
     hc_free(cb->tile);
     hc_free(cb->xh);
     hc_free(cb->ring_d);
@@ -533,6 +544,8 @@ hearth_backend *hearth_backend_cuda_new(const hearth_kernels *k, int n_threads, 
         return NULL;
     }
     cb->n_threads = cb->tp ? hearth_threadpool_size(cb->tp) : 0;
+    const char *g = getenv("HEARTH_CUDA_GRAPHS");
+    cb->graphs = g && !strcmp(g, "1"); /* off until verified on a GPU (docs/cuda.md) */
     return &cb->base;
 }
 

@@ -45,6 +45,11 @@ int hc_download(hc_stream *s, void *dst, const void *src, size_t n); /* waits: d
 int hc_copy_d2d(hc_stream *s, void *dst, const void *src, size_t n);
 int hc_upload_sync(void *dst, const void *src, size_t n);            /* any host src */
 
+/* Decode-step graphs: begin records the stream's work instead of running it; end_launch
+ * turns it into a graph (updating the cached one when the shape matches) and launches it. */
+int hc_capture_begin(hc_stream *s);
+int hc_capture_end_launch(hc_stream *s);
+
 /* ---- weights (type ids are hearth_type values) ----------------------------------------- */
 /* Whether hc_mmv / hc_dequant_f16 / hc_get_rows read this type straight from its blocks. */
 int hc_type_native(int type);

@@ -20,6 +20,7 @@
 struct hc_stream {
     cudaStream_t stream;
     cublasHandle_t blas;
+    cudaGraphExec_t exec; /* the last decode step's graph (hc_capture_end_launch) */
 };
 
 #define HC_CUBLAS_BASE 100000 /* error codes at or above: cuBLAS status + base */

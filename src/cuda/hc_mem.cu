@@ -94,6 +94,7 @@ extern "C" void hc_stream_free(hc_stream *s)
 {
     if (!s) return;
     cudaStreamSynchronize(s->stream);
+    if (s->exec) cudaGraphExecDestroy(s->exec);
     cublasDestroy(s->blas);
     cudaStreamDestroy(s->stream);
     delete s;
@@ -124,4 +125,33 @@ extern "C" int hc_upload_sync(void *dst, const void *src, size_t n)
      * and kernels on non-blocking streams do not wait for the legacy stream) */
     cudaError_t e = cudaMemcpy(dst, src, n, cudaMemcpyHostToDevice);
     return (int)(e == cudaSuccess ? cudaDeviceSynchronize() : e);
+}
+
+/* ---- CUDA graphs for the decode step ------------------------------------------------------
+ * The backend captures a step's launches (the stream records instead of running them) and, at
+ * the step's end, launches them as one graph. A step of the same shape as the last one has the
+ * same nodes with the same arguments (metadata comes from fixed ring offsets), so the cached
+ * executable graph is updated in place (cheap) instead of instantiated again. */
+extern "C" int hc_capture_begin(hc_stream *s)
+{
+    return (int)cudaStreamBeginCapture(s->stream, cudaStreamCaptureModeRelaxed);
+}
+
+extern "C" int hc_capture_end_launch(hc_stream *s)
+{
+    cudaGraph_t g = NULL;
+    cudaError_t e = cudaStreamEndCapture(s->stream, &g);
+    if (e != cudaSuccess) return (int)e;
+    if (s->exec) {
+        cudaGraphExecUpdateResultInfo info;
+        if (cudaGraphExecUpdate(s->exec, g, &info) != cudaSuccess) {
+            cudaGetLastError(); /* not updatable (different shape): instantiate anew */
+            cudaGraphExecDestroy(s->exec);
+            s->exec = NULL;
+        }
+    }
+    if (!s->exec) e = cudaGraphInstantiate(&s->exec, g, 0);
+    cudaGraphDestroy(g);
+    if (e == cudaSuccess) e = cudaGraphLaunch(s->exec, s->stream);
+    return (int)e;
 }
