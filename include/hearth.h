@@ -671,6 +671,72 @@ HEARTH_API hearth_status hearth_rag_answer_messages(const char *question,
                                                     const hearth_rag_hit *hits, int32_t n_hits,
                                                     char **messages_json, hearth_error *err);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Synthetic models: random weights in a real architecture's exact GGUF layout (hearth synth)  */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Presets are real models' shapes ("qwen3-0.6b", "llama-3.2-1b", ...). */
+typedef struct hearth_synth_preset_info {
+    const char *name;   /* "qwen3-0.6b"                                                        */
+    const char *arch;   /* "qwen3"                                                             */
+    const char *about;  /* "Qwen3-0.6B: 28 layers, ..."                                        */
+} hearth_synth_preset_info;
+
+HEARTH_API int32_t hearth_synth_preset_count(void);
+/* Fills *info for preset i (static strings); false when i is out of range. */
+HEARTH_API bool hearth_synth_preset_get(int32_t i, hearth_synth_preset_info *info);
+/* Index of the preset called name (case-insensitive), or -1. */
+HEARTH_API int32_t hearth_synth_preset_find(const char *name);
+/* True when hearth can write weights of this type: "f32" "f16" "bf16" "q8_0" "q4_0" "q4_1"
+ * "q5_0" "q5_1" "q2_k" "q3_k" "q4_k" "q5_k" "q6_k", or a llama-quantize mix "q3_k_m" "q4_k_s"
+ * "q4_k_m" "q5_k_s" "q5_k_m". */
+HEARTH_API bool hearth_synth_type_valid(const char *type);
+
+/* Zero / NULL / -1 fields take the preset's value, else the default named. */
+typedef struct hearth_synth_params {
+    const char *preset;      /* start from this preset's shape, or NULL (then arch is needed)  */
+    const char *arch;        /* "llama", "qwen2", "qwen3", "phi3", "bert"; must match preset's  */
+    int64_t n_embd, n_layer, n_head;
+    int64_t n_head_kv;       /* default n_head                                                  */
+    int64_t head_dim;        /* default n_embd / n_head                                         */
+    int64_t n_ff;
+    int64_t n_vocab;         /* default 32000; must stay 0 with vocab_path                      */
+    int64_t n_ctx;           /* default 4096 (bert 512)                                         */
+    double rope_theta;       /* default 10000                                                   */
+    double norm_eps;         /* default 1e-5 (bert 1e-12)                                       */
+    int32_t tied;            /* -1 default (untied), 0 untied, 1 output reuses token_embd        */
+    int32_t pooling;         /* bert: -1 default (mean), 0 none, 1 mean, 2 cls                   */
+    const char *type;        /* weight type or mix (hearth_synth_type_valid); NULL = "f16"      */
+    const char *embd_type;   /* token_embd.weight's type; NULL = chosen by type                 */
+    const char *output_type; /* output.weight's type; NULL = chosen by type                     */
+    const char *name;        /* general.name; NULL = "<preset or arch> (hearth synth)"          */
+    const char *vocab_path;  /* copy tokenizer.* from this GGUF; NULL = a synthetic vocabulary   */
+    uint64_t seed;           /* same seed, same bytes (whatever n_threads)                      */
+    int32_t n_threads;       /* 0 = physical cores                                              */
+} hearth_synth_params;
+
+typedef struct hearth_synth_summary {
+    const char *arch;        /* static string                                                   */
+    int64_t n_tensors;
+    uint64_t n_params;
+    uint64_t file_size;      /* bytes                                                           */
+    int64_t n_vocab;         /* after vocab_path                                                */
+} hearth_synth_summary;
+
+/* Called after each piece written with bytes of tensor data done / total; return false to stop
+ * (the write then fails with HEARTH_ERR_CANCELLED and leaves no file behind). */
+typedef bool (*hearth_synth_progress_fn)(const char *tensor, uint64_t done, uint64_t total,
+                                         void *user);
+
+/* preset NULL, tied -1, pooling -1, everything else 0 / NULL. */
+HEARTH_API hearth_synth_params hearth_synth_default_params(void);
+/* Writes the model to path atomically (temporary file + rename), tensor by tensor in bounded
+ * memory. An inconsistent or unknown setting is HEARTH_ERR_INVALID_ARG naming the field.
+ * progress and summary may be NULL. */
+HEARTH_API hearth_status hearth_synth_model(const hearth_synth_params *params, const char *path,
+                                            hearth_synth_progress_fn progress, void *user,
+                                            hearth_synth_summary *summary, hearth_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,9 +3,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
-#include "model/synth.h"
 
 static const char *synth_help =
     "usage: hearth synth (--like PRESET | --arch ARCH DIMS...) [options] -o OUT.gguf\n"
@@ -60,7 +60,7 @@ static const char *synth_help =
     "               --n-ff 512 --n-vocab 1000 --type q8_0 -o tiny.gguf\n";
 
 typedef struct opts {
-    hearth_synth_config c;
+    hearth_synth_params c;
     const char *like, *out;
     bool json, quiet, list;
     /* explicit values override the preset after it is applied */
@@ -96,9 +96,9 @@ static bool is_opt(const char *arg, const char *opt)
     return strncmp(arg, opt, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
-static bool parse_type(const char *opt, const char *s, hearth_type *t, hearth_synth_mix *mix)
+static bool parse_type(const char *opt, const char *s)
 {
-    if (hearth_synth_parse_type(s, t, mix)) return true;
+    if (hearth_synth_type_valid(s)) return true;
     cli_usage_error("synth", "%s: expected f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k "
                              "or a mix (q3_k_m q4_k_s q4_k_m q5_k_s q5_k_m), found '%s'", opt, s);
     return false;
@@ -124,7 +124,7 @@ static int parse(int argc, char **argv, opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         bool matched = false;
-        for (size_t k = 0; k < HEARTH_ARRAY_LEN(ints) && !matched; k++) {
+        for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !matched; k++) {
             if (!is_opt(a, ints[k].opt)) continue;
             matched = true;
             v = value(o, &i, ints[k].opt);
@@ -180,56 +180,54 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
-/* Preset, then explicit options on top. Returns 0 or the exit status. */
+/* Checks the options against each other (the library applies the preset, then the explicit
+ * values, then the defaults) and fills o->c. Returns 0 or the exit status. */
 static int build_config(opts *o)
 {
-    hearth_synth_config *c = &o->c;
+    hearth_synth_params *c = &o->c;
     const char *vocab = c->vocab_path;
     if (o->like) {
-        if (!hearth_synth_preset(o->like, c))
+        hearth_synth_preset_info info;
+        if (!hearth_synth_preset_get(hearth_synth_preset_find(o->like), &info))
             return cli_usage_error("synth", "--like: unknown preset '%s' (see hearth synth --list)", o->like);
-        if (o->arch && strcmp(o->arch, c->arch) != 0)
-            return cli_usage_error("synth", "--arch %s contradicts --like %s (a %s model)", o->arch, o->like, c->arch);
-    } else {
-        hearth_synth_defaults(c);
-        if (!o->arch) return cli_usage_error("synth", "give --like PRESET or --arch ARCH with dimensions");
+        if (o->arch && strcmp(o->arch, info.arch) != 0)
+            return cli_usage_error("synth", "--arch %s contradicts --like %s (a %s model)", o->arch, o->like, info.arch);
+    } else if (!o->arch) {
+        return cli_usage_error("synth", "give --like PRESET or --arch ARCH with dimensions");
     }
-    c->vocab_path = vocab;
     if (vocab && o->n_vocab)
         return cli_usage_error("synth", "--n-vocab conflicts with --vocab (the vocab file decides the size)");
-    if (o->arch) snprintf(c->arch, sizeof c->arch, "%s", o->arch);
-    if (o->n_embd) c->n_embd = o->n_embd;
-    if (o->n_layer) c->n_layer = o->n_layer;
-    if (o->n_head) c->n_head = o->n_head;
-    if (o->n_head_kv) c->n_head_kv = o->n_head_kv;
-    else if (!o->like) c->n_head_kv = c->n_head;
-    if (o->head_dim) c->head_dim = o->head_dim;
-    if (o->n_ff) c->n_ff = o->n_ff;
-    if (o->n_vocab) c->n_vocab = o->n_vocab;
-    else if (!o->like && !vocab) c->n_vocab = 32000;
-    if (o->n_ctx) c->n_ctx = o->n_ctx;
-    else if (!o->like) c->n_ctx = strcmp(c->arch, "bert") == 0 ? 512 : 4096;
-    if (o->rope_theta > 0) c->rope_theta = o->rope_theta;
-    if (o->norm_eps > 0) c->norm_eps = o->norm_eps;
-    else if (!o->like && strcmp(c->arch, "bert") == 0) c->norm_eps = 1e-12;
-    if (o->tied >= 0) c->tied = o->tied;
-    if (o->pooling >= 0) c->pooling = o->pooling;
-    else if (!o->like && strcmp(c->arch, "bert") == 0) c->pooling = 1;
+    c->preset = o->like;
+    c->arch = o->arch;
+    c->n_embd = o->n_embd;
+    c->n_layer = o->n_layer;
+    c->n_head = o->n_head;
+    c->n_head_kv = o->n_head_kv;
+    c->head_dim = o->head_dim;
+    c->n_ff = o->n_ff;
+    c->n_vocab = o->n_vocab;
+    c->n_ctx = o->n_ctx;
+    c->rope_theta = o->rope_theta;
+    c->norm_eps = o->norm_eps;
+    c->tied = o->tied;
+    c->pooling = o->pooling;
     c->seed = (uint64_t)o->seed;
-    c->n_threads = (int)o->threads;
-    if (o->name) snprintf(c->name, sizeof c->name, "%s", o->name);
-    hearth_synth_mix mix;
-    hearth_type t;
-    if (o->type && !parse_type("--type", o->type, &c->type, &c->mix)) return 2;
-    if (o->embd_type) {
-        if (!parse_type("--embd-type", o->embd_type, &t, &mix)) return 2;
-        c->embd_type = (int)t;
-    }
-    if (o->output_type) {
-        if (!parse_type("--output-type", o->output_type, &t, &mix)) return 2;
-        c->output_type = (int)t;
-    }
+    c->n_threads = (int32_t)o->threads;
+    c->name = o->name;
+    if (o->type && !parse_type("--type", o->type)) return 2;
+    if (o->embd_type && !parse_type("--embd-type", o->embd_type)) return 2;
+    if (o->output_type && !parse_type("--output-type", o->output_type)) return 2;
+    c->type = o->type;
+    c->embd_type = o->embd_type;
+    c->output_type = o->output_type;
     return 0;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static volatile sig_atomic_t interrupted;
@@ -253,14 +251,14 @@ static bool progress(const char *tensor, uint64_t done, uint64_t total, void *us
 
 static void list_presets(void)
 {
+    hearth_synth_preset_info info;
     printf("presets (hearth synth --like NAME):\n");
-    for (int i = 0; i < hearth_synth_n_presets(); i++)
-        printf("  %-14s %s\n", hearth_synth_preset_name(i), hearth_synth_preset_about(i));
+    for (int32_t i = 0; hearth_synth_preset_get(i, &info); i++) printf("  %-14s %s\n", info.name, info.about);
 }
 
 int cmd_synth(int argc, char **argv)
 {
-    opts o = {.tied = -1, .pooling = -1};
+    opts o = {.c = hearth_synth_default_params(), .tied = -1, .pooling = -1};
     int rc = parse(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
     if (o.list) {
@@ -271,21 +269,21 @@ int cmd_synth(int argc, char **argv)
     if ((rc = build_config(&o))) return rc;
 
     hearth_error err = {0};
-    hearth_synth_result res = {0};
+    hearth_synth_summary res = {0};
     bool tty = cli_stderr_is_tty() && !o.quiet;
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    double t0 = hearth_time_sec();
-    hearth_status st = hearth_synth_write(&o.c, o.out, progress, &tty, &res, &err);
+    double t0 = now();
+    hearth_status st = hearth_synth_model(&o.c, o.out, progress, &tty, &res, &err);
     if (tty) fprintf(stderr, "\r\033[K");
     if (st == HEARTH_ERR_CANCELLED) return cli_fail("synth", "interrupted; %s was not written", o.out);
     if (st == HEARTH_ERR_INVALID_ARG) return cli_usage_error("synth", "%s", err.message);
     if (st) return cli_fail("synth", "%s", err.message);
-    double secs = hearth_time_sec() - t0;
+    double secs = now() - t0;
     if (o.json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f}", "path", o.out, "arch", o.c.arch, "type",
+        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f}", "path", o.out, "arch", res.arch, "type",
                               o.type ? o.type : "f16", "n_params", (json_int_t)res.n_params, "n_tensors",
                               (json_int_t)res.n_tensors, "n_vocab", (json_int_t)res.n_vocab, "file_size",
                               (json_int_t)res.file_size, "seed", (json_int_t)o.c.seed, "seconds", secs);
@@ -295,7 +293,7 @@ int cmd_synth(int argc, char **argv)
         json_decref(j);
         if (!s) return cli_fail("synth", "out of memory");
     } else if (!o.quiet) {
-        printf("%s: %s, %.2fM parameters, %lld tensors, vocab %lld, %.1f MB, %s, seed %llu (%.1f s)\n", o.out, o.c.arch,
+        printf("%s: %s, %.2fM parameters, %lld tensors, vocab %lld, %.1f MB, %s, seed %llu (%.1f s)\n", o.out, res.arch,
                (double)res.n_params / 1e6, (long long)res.n_tensors, (long long)res.n_vocab, (double)res.file_size / 1e6,
                o.type ? o.type : "f16", (unsigned long long)o.c.seed, secs);
     }
