@@ -32,22 +32,35 @@ static const char *run_help =
     "  --logprobs N          also report each token's log-probability and its N best\n"
     "                        alternatives (0..20; printed after the text, or in the JSON)\n"
     "  --no-bos              do not add the vocabulary's BOS token to the prompt\n"
-    "  --json                print one JSON object at the end (text, tokens, timings) instead\n"
-    "                        of streaming\n"
+    "  --format json|FILE    structured output: any JSON object (json), or JSON matching the\n"
+    "                        JSON Schema in FILE; generation ends when the value is complete\n"
+    "  --grammar FILE        constrain the output to a GBNF grammar (llama.cpp syntax, rule root)\n"
+    "  --samples N           draw N samples of the prompt in parallel (shared prompt cache, one\n"
+    "                        batch per step; default 1) and print the best by mean logprob\n"
+    "  --vote                with --samples: print the majority answer (normalized: JSON\n"
+    "                        canonicalized, numbers and case folded) and report agreement\n"
+    "  --json                print one JSON object at the end (text, value, confidence and its\n"
+    "                        parts, tokens, timings; every sample with --samples) instead of\n"
+    "                        streaming\n"
     "  --help                this text\n"
     "\n"
     "exit status: 0 on success, 1 on a model or generation error (e.g. the prompt does not fit\n"
-    "the context), 2 on a usage error.\n"
+    "the context, or a grammar no token can continue), 2 on a usage error.\n"
+    "\n"
+    "confidence: a score in [0,1] from the mean token logprob, the least likely token, the mean\n"
+    "entropy and (with --samples) agreement; see docs/confidence.md. Printed to standard error\n"
+    "after the text, and in the JSON.\n"
     "\n"
     "examples:\n"
     "  hearth run model.gguf \"Once upon a time\" -n 64 --temp 0\n"
-    "  echo \"The capital of France is\" | hearth run model.gguf --json --logprobs 3\n";
+    "  echo \"The capital of France is\" | hearth run model.gguf --json --logprobs 3\n"
+    "  hearth run model.gguf \"Name a city as JSON\" --format city.schema.json --samples 5 --vote --json\n";
 
 typedef struct run_opts {
-    const char *path, *prompt;
-    long n_predict, top_k, seed, n_ctx, threads, logprobs;
+    const char *path, *prompt, *format, *grammar;
+    long n_predict, top_k, seed, n_ctx, threads, logprobs, samples;
     double temp, top_p, min_p;
-    bool seed_set, json, no_bos;
+    bool seed_set, json, no_bos, vote;
     hearth_kv_type kv;
     hearth_model_params mp;
 } run_opts;
@@ -63,8 +76,9 @@ static int parse_args(int argc, char **argv, run_opts *o)
     o->top_p = 0.95;
     o->min_p = 0.05;
     o->kv = HEARTH_KV_F16;
+    o->samples = 1;
     o->mp = hearth_model_default_params();
-    static const char *valued[] = {"-n", "--num-predict", "--temp", "--top-k", "--top-p", "--min-p", "--seed",
+    static const char *valued[] = {"--format", "--grammar", "--samples", "-n", "--num-predict", "--temp", "--top-k", "--top-p", "--min-p", "--seed",
                                    "--ctx", "--threads", "--kv-type", "--logprobs", "--gpu-layers"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -100,6 +114,14 @@ static int parse_args(int argc, char **argv, run_opts *o)
             else return cli_usage_error("run", "--kv-type must be f16, f32 or q8_0, got '%s'", t);
         } else if (is_opt(a, NULL, "--gpu-layers")) {
             if (!cli_parse_gpu_layers("run", argv[++i], &o->mp.n_gpu_layers)) return 2;
+        } else if (is_opt(a, NULL, "--format")) {
+            o->format = argv[++i];
+        } else if (is_opt(a, NULL, "--grammar")) {
+            o->grammar = argv[++i];
+        } else if (is_opt(a, NULL, "--samples")) {
+            if (!cli_parse_long("run", a, argv[++i], 1, 64, &o->samples)) return 2;
+        } else if (is_opt(a, NULL, "--vote")) {
+            o->vote = true;
         } else if (is_opt(a, NULL, "--json")) {
             o->json = true;
         } else if (is_opt(a, NULL, "--no-bos")) {
@@ -115,6 +137,8 @@ static int parse_args(int argc, char **argv, run_opts *o)
         }
     }
     if (!o->path) return cli_usage_error("run", "missing MODEL (a .gguf file)");
+    if (o->format && o->grammar) return cli_usage_error("run", "--format and --grammar cannot be combined");
+    if (o->vote && o->samples < 2) return cli_usage_error("run", "--vote needs --samples N with N >= 2");
     return 0;
 }
 
@@ -199,15 +223,103 @@ static void print_logprobs_text(const hearth_model *m, const hearth_generation *
     }
 }
 
-static void print_json(const hearth_model *m, const run_opts *o, int32_t n_prompt, const hearth_generation *g,
-                       const char *stop, double t_prompt, double t_gen)
+static char *read_text_file(const char *path)
 {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+        if (n + 1 == cap) {
+            char *b = cap < ((size_t)64 << 20) ? realloc(buf, cap * 2) : NULL;
+            if (!b) free(buf);
+            buf = b;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
+/* --format / --grammar as a grammar: NULL and *rc != 0 on error; NULL and *rc == 0 for none. */
+static hearth_grammar *make_grammar(hearth_model *m, const run_opts *o, int *rc)
+{
+    hearth_error err = {0};
+    hearth_grammar *g = NULL;
+    *rc = 0;
+    if (!o->format && !o->grammar) return NULL;
+    if (o->format && !strcmp(o->format, "json")) {
+        g = hearth_grammar_new_json_schema(m, NULL, &err);
+        if (!g) *rc = cli_fail("run", "%s", err.message);
+        return g;
+    }
+    const char *path = o->format ? o->format : o->grammar;
+    char *text = read_text_file(path);
+    if (!text) {
+        *rc = cli_fail("run", "%s: cannot read %s", path, o->format ? "the JSON schema" : "the grammar");
+        return NULL;
+    }
+    g = o->format ? hearth_grammar_new_json_schema(m, text, &err) : hearth_grammar_new(m, text, NULL, &err);
+    free(text);
+    if (!g) *rc = cli_fail("run", "%s: %s", path, err.message);
+    return g;
+}
+
+static json_t *confidence_json(const hearth_confidence *c)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "score", json_real(c->score));
+    json_object_set_new(j, "mean_logprob", json_real(c->mean_logprob));
+    json_object_set_new(j, "min_prob", json_real(c->min_prob));
+    json_object_set_new(j, "mean_entropy", json_real(c->mean_entropy));
+    json_object_set_new(j, "seq_logprob", json_real(c->seq_logprob));
+    json_object_set_new(j, "agreement", c->agreement >= 0 ? json_real(c->agreement) : json_null());
+    json_object_set_new(j, "n_tokens", json_integer(c->n_tokens));
+    return j;
+}
+
+static void print_confidence(const hearth_confidence *c)
+{
+    fprintf(stderr, "confidence: %.3f (mean logprob %.3f, min prob %.3f, mean entropy %.3f", (double)c->score,
+            (double)c->mean_logprob, (double)c->min_prob, (double)c->mean_entropy);
+    if (c->agreement >= 0) fprintf(stderr, ", agreement %.2f", (double)c->agreement);
+    fprintf(stderr, ")\n");
+}
+
+static void print_json(const hearth_model *m, const run_opts *o, int32_t n_prompt, const hearth_generation *gens,
+                       int32_t chosen, const char *stop, double t_prompt, double t_gen)
+{
+    const hearth_generation *g = &gens[chosen];
     json_t *root = json_object(), *toks = json_array();
     json_object_set_new(root, "model", json_string(o->path));
     json_object_set_new(root, "prompt_tokens", json_integer(n_prompt));
     json_t *text = json_stringn(g->text, g->len);
     json_object_set_new(root, "text", text ? text : json_string(""));
+    if (o->format) { /* the parsed value (null only if the output was cut short) */
+        json_error_t je;
+        json_t *v = json_loadb(g->text, g->len, JSON_DECODE_ANY, &je);
+        json_object_set_new(root, "value", v ? v : json_null());
+    }
+    json_object_set_new(root, "confidence", confidence_json(&g->confidence));
     json_object_set_new(root, "stop", json_string(stop));
+    if (o->samples > 1) {
+        json_t *all = json_array();
+        for (int32_t i = 0; i < (int32_t)o->samples; i++) {
+            json_t *e = json_object();
+            json_t *t = json_stringn(gens[i].text, gens[i].len);
+            json_object_set_new(e, "text", t ? t : json_string(""));
+            json_object_set_new(e, "confidence", confidence_json(&gens[i].confidence));
+            json_object_set_new(e, "stop", json_string(stop_name(gens[i].stop)));
+            json_array_append_new(all, e);
+        }
+        json_object_set_new(root, "chosen", json_integer(chosen));
+        json_object_set_new(root, "selection", json_string(o->vote ? "vote" : "best_mean_logprob"));
+        json_object_set_new(root, "samples", all);
+    }
     for (int32_t i = 0; i < g->n_tokens; i++) {
         const hearth_sample *s = &g->samples[i];
         json_t *t = json_object();
@@ -246,9 +358,13 @@ static int generate(hearth_model *m, const run_opts *o, const char *prompt, size
     hearth_error err = {0};
     int rc = 0;
     hearth_context *ctx = NULL;
-    hearth_sampler *smp = NULL;
+    hearth_sampler *smps[64] = {0};
     hearth_token *toks = NULL;
-    hearth_generation gen = {0};
+    hearth_generation gens[64];
+    int32_t n_samples = (int32_t)o->samples, chosen = 0;
+    memset(gens, 0, sizeof gens);
+    hearth_grammar *grammar = make_grammar(m, o, &rc);
+    if (rc) return rc;
     if (prompt_len > INT32_MAX) return cli_fail("run", "prompt too long");
     int32_t need = hearth_tokenize(m, prompt, (int32_t)prompt_len, NULL, 0, !o->no_bos, true);
     int32_t cap = need < 0 ? -need : 1;
@@ -262,6 +378,7 @@ static int generate(hearth_model *m, const run_opts *o, const char *prompt, size
     cp.n_ctx = (int32_t)o->n_ctx;
     cp.n_threads = (int32_t)o->threads;
     cp.kv_type = o->kv;
+    cp.n_seq_max = n_samples;
     if (!(ctx = hearth_context_new(m, &cp, &err))) {
         rc = cli_fail("run", "%s", err.message);
         goto done;
@@ -278,37 +395,53 @@ static int generate(hearth_model *m, const run_opts *o, const char *prompt, size
     sp.min_p = (float)o->min_p;
     sp.seed = o->seed_set ? (uint64_t)o->seed : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
     sp.n_logprobs = (int32_t)o->logprobs;
-    if (!(smp = hearth_sampler_new(m, &sp, &err))) {
-        rc = cli_fail("run", "%s", err.message);
-        goto done;
+    for (int32_t i = 0; i < n_samples; i++) {
+        if (!(smps[i] = hearth_sampler_new(m, &sp, &err)) || hearth_sampler_set_grammar(smps[i], grammar, &err)) {
+            rc = cli_fail("run", "%s", err.message);
+            goto done;
+        }
+        sp.seed++; /* each sample its own stream */
     }
-    stream_state st = {.print = !o->json};
-    hearth_generate_params gp = {.model = m, .max_tokens = (int32_t)o->n_predict, .on_token = on_token, .user = &st};
+    stream_state st = {.print = !o->json && n_samples == 1};
+    hearth_generate_params gp = {.model = m, .max_tokens = (int32_t)o->n_predict, .on_token = on_token, .user = &st,
+                                 .n_samples = n_samples};
     double t0 = now_sec();
-    hearth_status s = hearth_generate(ctx, smp, toks, n_prompt, &gp, &gen, &err);
+    hearth_status s = n_samples == 1 ? hearth_generate(ctx, smps[0], toks, n_prompt, &gp, &gens[0], &err)
+                                     : hearth_generate_n(ctx, smps, toks, n_prompt, &gp, gens, &chosen, &err);
     double t1 = now_sec();
+    if (!s && n_samples > 1 && !o->vote) {
+        hearth_confidence conf[64];
+        for (int32_t i = 0; i < n_samples; i++) conf[i] = gens[i].confidence;
+        chosen = hearth_best_of_n(conf, n_samples);
+    }
+    hearth_generation *gen = &gens[chosen];
     if (s) {
         if (st.print && st.n) putchar('\n');
         rc = cli_fail("run", "%s", err.message);
         goto done;
     }
     double t_prompt = st.n ? st.t_first - t0 : t1 - t0, t_gen = st.n ? t1 - st.t_first : 0;
-    const char *stop = stop_name(gen.stop);
-    if (gen.stop == HEARTH_STOP_MAX_TOKENS && (o->n_predict == 0 || gen.n_tokens < o->n_predict))
+    const char *stop = stop_name(gen->stop);
+    if (gen->stop == HEARTH_STOP_MAX_TOKENS && (o->n_predict == 0 || gen->n_tokens < o->n_predict))
         stop = "context_full";
     if (o->json) {
-        print_json(m, o, n_prompt, &gen, stop, t_prompt, t_gen);
+        print_json(m, o, n_prompt, gens, chosen, stop, t_prompt, t_gen);
     } else {
+        if (n_samples > 1) fwrite(gen->text, 1, gen->len, stdout);
         putchar('\n');
-        if (o->logprobs) print_logprobs_text(m, &gen);
+        if (o->logprobs) print_logprobs_text(m, gen);
         fflush(stdout);
+        print_confidence(&gen->confidence);
     }
     fprintf(stderr, "prompt: %d tokens, %.1f tokens/s | generation: %d tokens, %.1f tokens/s | stop: %s\n",
-            n_prompt, t_prompt > 0 ? n_prompt / t_prompt : 0.0, gen.n_tokens,
-            t_gen > 0 && gen.n_tokens > 1 ? (gen.n_tokens - 1) / t_gen : 0.0, stop);
+            n_prompt, t_prompt > 0 ? n_prompt / t_prompt : 0.0, gen->n_tokens,
+            t_gen > 0 && gen->n_tokens > 1 ? (gen->n_tokens - 1) / t_gen : 0.0, stop);
 done:
-    hearth_generation_free(&gen);
-    hearth_sampler_free(smp);
+    for (int32_t i = 0; i < n_samples; i++) {
+        hearth_generation_free(&gens[i]);
+        hearth_sampler_free(smps[i]);
+    }
+    hearth_grammar_free(grammar);
     hearth_context_free(ctx);
     free(toks);
     return rc;
