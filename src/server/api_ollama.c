@@ -10,6 +10,8 @@
 typedef struct ollama_fmt {
     bool chat;   /* /api/chat (message objects) or /api/generate (response strings)     */
     bool tools;  /* tools were offered: buffer the reply and parse tool calls at the end */
+    bool think;  /* "think": true — text between <think> and </think> goes to "thinking"  */
+    bool in_think, think_over, trim; /* trim: drop the newlines that follow </think>        */
 } ollama_fmt;
 
 static json_t *head(api_job *job)
@@ -53,7 +55,7 @@ static void add_stats(api_job *job, json_t *o)
 }
 
 /* The whole assistant message (non-streaming, or the last chunk when tools buffer output). */
-static json_t *full_message(api_job *job, bool with_content)
+static json_t *full_message(api_job *job, bool with_content, bool think)
 {
     gen_request *r = job->reqs[0];
     json_t *msg = json_pack("{s:s}", "role", "assistant");
@@ -72,22 +74,59 @@ static json_t *full_message(api_job *job, bool with_content)
         json_decref(arr);
         text = content ? content : text;
     }
-    if (with_content) split_thinking(text, msg);
+    if (with_content && think) split_thinking(text, msg);
+    else if (with_content) json_object_set_new(msg, "content", api_text(text, strlen(text)));
     else json_object_set_new(msg, "content", json_string(""));
     free(calls);
     free(content);
     return msg;
 }
 
+static void push_piece(api_job *job, const char *text, size_t len, bool thinking)
+{
+    ollama_fmt *f = job->fmt;
+    if (!len) return;
+    json_t *o = head(job), *t = api_text(text, len);
+    if (f->chat) {
+        json_t *msg = json_pack("{s:s,s:s}", "role", "assistant", "content", "");
+        json_object_set_new(msg, thinking ? "thinking" : "content", t);
+        json_object_set_new(o, "message", msg);
+    } else {
+        json_object_set_new(o, "response", thinking ? json_string("") : t);
+        if (thinking) json_object_set_new(o, "thinking", t);
+    }
+    json_object_set_new(o, "done", json_false());
+    http_stream_push_json_line(job->stream, o);
+}
+
+/* Streams a piece; with "think": true, the <think>…</think> block (Qwen3, DeepSeek-R1 style:
+ * the tags are single tokens, so they arrive whole) streams as "thinking" instead. */
 static void on_piece(api_job *job, int index, const char *text, size_t len, const hearth_sample *s)
 {
     (void)index, (void)s;
     ollama_fmt *f = job->fmt;
-    json_t *o = head(job);
-    if (f->chat) json_object_set_new(o, "message", json_pack("{s:s,s:o}", "role", "assistant", "content", api_text(text, len)));
-    else json_object_set_new(o, "response", api_text(text, len));
-    json_object_set_new(o, "done", json_false());
-    http_stream_push_json_line(job->stream, o);
+    while (f->think && !f->think_over && len) {
+        const char *tag = f->in_think ? "</think>" : "<think>";
+        const char *at = memmem(text, len, tag, strlen(tag));
+        if (!f->in_think && (!at || at != text)) { /* no thinking block at the start: all content */
+            size_t lead = strspn(text, " \n");
+            if (lead < len && (!at || (size_t)(at - text) != lead)) {
+                f->think_over = true;
+                break;
+            }
+            if (!at) return; /* only whitespace before a possible <think> */
+        }
+        size_t before = at ? (size_t)(at - text) : len;
+        if (f->in_think) push_piece(job, text, before, true);
+        if (!at) return;
+        f->in_think = !f->in_think;
+        if (!f->in_think) f->think_over = true;
+        text = at + strlen(tag), len -= before + strlen(tag);
+        f->trim = f->think_over; /* the answer starts after the blank line that ends thinking */
+    }
+    while (f->trim && len && *text == '\n') text++, len--;
+    if (len) f->trim = false;
+    push_piece(job, text, len, false);
 }
 
 static bool want_piece(api_job *job) { return !((ollama_fmt *)job->fmt)->tools; }
@@ -101,7 +140,7 @@ static void on_finish(api_job *job)
         return;
     }
     json_t *o = head(job);
-    if (f->chat) json_object_set_new(o, "message", full_message(job, f->tools));
+    if (f->chat) json_object_set_new(o, "message", full_message(job, f->tools, f->think));
     else json_object_set_new(o, "response", json_string(""));
     add_stats(job, o);
     http_stream_push_json_line(job->stream, o);
@@ -143,6 +182,7 @@ static void generate(server_state *s, const http_request *req, json_t *body, boo
     job->created = (int64_t)time(NULL);
     snprintf(job->model_name, sizeof job->model_name, "%s", name);
     f->chat = chat;
+    f->think = think == 1;
     job->model = sched_acquire(s->sched, name, &err);
     job->t_load = hearth_time_sec();
     int status = 0;
@@ -212,8 +252,17 @@ static void generate(server_state *s, const http_request *req, json_t *body, boo
                 http_reply_error(res, 500, "%s", r->error);
             } else {
                 json_t *o = head(job);
-                if (chat) json_object_set_new(o, "message", full_message(job, true));
-                else json_object_set_new(o, "response", api_text(r->text, r->text_len));
+                if (chat) {
+                    json_object_set_new(o, "message", full_message(job, true, f->think));
+                } else if (f->think) { /* generate: "thinking" beside "response" */
+                    json_t *msg = json_object();
+                    split_thinking(r->text ? r->text : "", msg);
+                    json_object_set(o, "response", json_object_get(msg, "content"));
+                    if (json_object_get(msg, "thinking")) json_object_set(o, "thinking", json_object_get(msg, "thinking"));
+                    json_decref(msg);
+                } else {
+                    json_object_set_new(o, "response", api_text(r->text, r->text_len));
+                }
                 add_stats(job, o);
                 http_reply_json(res, 200, o);
             }
