@@ -154,9 +154,10 @@ static void cuda_buf_read(hearth_backend *be, const hearth_buffer *src, size_t o
 
 /* ---- weights ---------------------------------------------------------------------------- */
 
-/* Dequantizes rows on the host in slices and uploads them as F16 (types the kernels do not
- * read natively). */
-static hearth_status upload_as_f16(const hearth_kernels *k, const hearth_matrix *h, void *d, hearth_error *err)
+/* Dequantizes rows on the host in slices and uploads them as F16 or F32 (types the kernels
+ * do not read natively). */
+static hearth_status upload_converted(const hearth_kernels *k, const hearth_matrix *h, hearth_type to, void *d,
+                                      hearth_error *err)
 {
     int64_t slice = HEARTH_MAX(1, (1 << 20) / h->cols);
     size_t rs = hearth_row_size(h->type, h->cols);
@@ -167,8 +168,13 @@ static hearth_status upload_as_f16(const hearth_kernels *k, const hearth_matrix 
         int64_t nr = HEARTH_MIN(slice, h->rows - r0);
         for (int64_t r = 0; r < nr; r++)
             k->to_float[h->type]((const char *)h->data + (size_t)(r0 + r) * rs, f + r * h->cols, h->cols);
-        k->vec.f32_to_f16(hf, f, nr * h->cols);
-        int e = hc_upload_sync((hearth_f16 *)d + r0 * h->cols, hf, (size_t)(nr * h->cols) * sizeof(hearth_f16));
+        int e;
+        if (to == HEARTH_TYPE_F32) {
+            e = hc_upload_sync((float *)d + r0 * h->cols, f, (size_t)(nr * h->cols) * sizeof(float));
+        } else {
+            k->vec.f32_to_f16(hf, f, nr * h->cols);
+            e = hc_upload_sync((hearth_f16 *)d + r0 * h->cols, hf, (size_t)(nr * h->cols) * sizeof(hearth_f16));
+        }
         if (e) st = hearth_fail(err, HEARTH_ERR_IO, "cuda backend: upload failed: %s", hc_error_string(e));
     }
     free(f);
@@ -198,17 +204,16 @@ static hearth_status cuda_weight_new(hearth_backend *be, const hearth_matrix *ho
                 e = hc_upload_sync(w->d, f, (size_t)host->cols * sizeof(float));
             free(f);
         }
-    } else if (hc_type_native(host->type) && host->cols % 32 == 0) {
+    } else if (host->type == HEARTH_TYPE_F32 || (hc_type_native(host->type) && host->cols % 32 == 0)) {
         size_t bytes = hearth_row_size(host->type, host->cols) * (size_t)host->rows;
         w->type = host->type;
         if (!(e = hc_malloc(&w->d, bytes))) e = hc_upload_sync(w->d, host->data, bytes);
     } else {
-        w->type = HEARTH_TYPE_F16;
-        if (host->cols % 32)
-            st = hearth_fail(err, HEARTH_ERR_UNSUPPORTED, "cuda backend: rows of %lld values (not a multiple of 32)",
-                             (long long)host->cols);
-        else if (!(e = hc_malloc(&w->d, (size_t)(host->rows * host->cols) * 2)))
-            st = upload_as_f16(k, host, w->d, err);
+        /* other types as F16; rows whose length is no multiple of 32 (tiny models) as F32,
+         * which every kernel reads at any length */
+        w->type = host->cols % 32 ? HEARTH_TYPE_F32 : HEARTH_TYPE_F16;
+        if (!(e = hc_malloc(&w->d, (size_t)(host->rows * host->cols) * (w->type == HEARTH_TYPE_F32 ? 4 : 2))))
+            st = upload_converted(k, host, w->type, w->d, err);
     }
     if (e && !st)
         st = hearth_fail(err, HEARTH_ERR_NOMEM, "cuda backend: cannot upload a %lld x %lld %s tensor: %s",

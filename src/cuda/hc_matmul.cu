@@ -49,6 +49,29 @@ __global__ void mmv_kernel(const uint8_t *__restrict__ w, int64_t rows, int64_t 
     }
 }
 
+/* F32 rows of any length (tiny models: stories260K's n_ff is 172): plain strided dots. */
+__global__ void mmv_f32_any_kernel(const float *__restrict__ w, int64_t rows, int64_t cols,
+                                   const float *__restrict__ x, int n_tok, float *__restrict__ y)
+{
+    int lane = threadIdx.x & 31;
+    int64_t r = (int64_t)blockIdx.x * MMV_WARPS + (threadIdx.x >> 5);
+    if (r >= rows) return;
+    const float *row = w + r * cols;
+    for (int t = 0; t < n_tok; t++) {
+        float s = 0.0f;
+        for (int64_t i = lane; i < cols; i += 32) s += row[i] * x[t * cols + i];
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (lane == 0) y[(int64_t)t * rows + r] = s;
+    }
+}
+
+__global__ void get_rows_f32_any_kernel(const float *__restrict__ w, int64_t cols, const int32_t *__restrict__ ids,
+                                        float *__restrict__ out)
+{
+    const float *src = w + (int64_t)ids[blockIdx.x] * cols;
+    for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) out[(int64_t)blockIdx.x * cols + i] = src[i];
+}
+
 extern "C" int hc_type_native(int type)
 {
     switch (type) {
@@ -63,8 +86,13 @@ extern "C" int hc_type_native(int type)
 extern "C" int hc_mmv(hc_stream *s, int type, const void *w, int64_t rows, int64_t cols, const float *x,
                       int32_t n_tok, float *y)
 {
-    if (n_tok < 1 || n_tok > HC_MMV_MAX_TOK || cols % 32) return (int)cudaErrorInvalidValue;
+    if (n_tok < 1 || n_tok > HC_MMV_MAX_TOK) return (int)cudaErrorInvalidValue;
     dim3 grid((unsigned)((rows + MMV_WARPS - 1) / MMV_WARPS)), block(32 * MMV_WARPS);
+    if (cols % 32) {
+        if (type != HT_F32) return (int)cudaErrorInvalidValue;
+        mmv_f32_any_kernel<<<grid, block, 0, s->stream>>>((const float *)w, rows, cols, x, n_tok, y);
+        return hc_launch_status();
+    }
     int64_t rb = hc_row_bytes(type, cols);
     HC_DISPATCH(type, (mmv_kernel<T_><<<grid, block, 0, s->stream>>>((const uint8_t *)w, rows, cols, rb, x, n_tok, y)));
     return hc_launch_status();
@@ -123,6 +151,10 @@ extern "C" int hc_row_to_f32(hc_stream *s, int type, const void *w, int64_t cols
 extern "C" int hc_get_rows(hc_stream *s, int type, const void *w, int64_t cols, const int32_t *ids, int32_t n,
                            float *out)
 {
+    if (cols % 32 && type == HT_F32 && n > 0) {
+        get_rows_f32_any_kernel<<<(unsigned)n, 128, 0, s->stream>>>((const float *)w, cols, ids, out);
+        return hc_launch_status();
+    }
     return dequant(s, type, w, cols, 0, ids, n, NULL, out);
 }
 
