@@ -62,8 +62,8 @@ PROMPT="The three most useful things a local AI agent can do for a small busines
 echo "\$ hearth run qwen3-0.6b-q8_0.gguf \"$PROMPT\" -n 48"
 note "tokens stream as they are made; random weights make gibberish, at the real model's speed:"
 "$H" run "$MODEL" "$PROMPT" -n 48 --temp 0.7 --seed 42
-note "(the last lines: the tokens' confidence, then prompt and generation speed in tokens/s;"
-note " generation reads all ~640 MB of weights per token, so memory bandwidth is its limit)"
+note "(below the text: prompt and generation speed in tokens/s; generation reads all ~640 MB"
+note " of weights for every token, so memory bandwidth is its limit)"
 
 # ---------------------------------------------------------------------------- 2. RAG
 say "2. Private documents: ingest, search with citations, answer"
