@@ -103,7 +103,7 @@ typedef struct agent_gen_request {
 
 typedef struct agent_gen_sample {
     char *text;
-    double confidence;   /* generation confidence in [0,1], e.g. exp(mean token logprob) */
+    double confidence;   /* generation confidence in [0,1] (docs/confidence.md, without agreement) */
     int n_tokens;
 } agent_gen_sample;
 

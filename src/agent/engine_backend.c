@@ -3,9 +3,9 @@
  * each role's model is loaded once (roles naming the same file share it), the request becomes
  * a chat (system + user) rendered with the model's own template, the planner's output is
  * constrained by the plan's JSON Schema (so plans always parse), N samples decode in parallel
- * from one shared prompt, and each sample's confidence is exp(mean token logprob).
+ * from one shared prompt, and each sample's confidence is hearth's documented generation score
+ * (docs/confidence.md) without agreement: the run loop weighs self-consistency itself.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,7 +109,9 @@ static hearth_status engine_generate(void *ctx, const agent_gen_request *req, ag
     if (!st && !(out->samples = calloc((size_t)n, sizeof *out->samples))) st = hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
     for (int i = 0; !st && i < n; i++) {
         out->samples[i].text = agent_utf8_fix(strdup(gens[i].text ? gens[i].text : "")); /* max_tokens may cut a character */
-        out->samples[i].confidence = gens[i].n_tokens ? exp(gens[i].confidence.mean_logprob) : 0;
+        hearth_confidence c;
+        hearth_confidence_compute(gens[i].samples, gens[i].n_tokens, -1.0f, &c);
+        out->samples[i].confidence = gens[i].n_tokens ? c.score : 0;
         out->samples[i].n_tokens = gens[i].n_tokens;
         out->tokens_out += gens[i].n_tokens;
         out->n = i + 1;
