@@ -737,6 +737,96 @@ HEARTH_API hearth_status hearth_synth_model(const hearth_synth_params *params, c
                                             hearth_synth_progress_fn progress, void *user,
                                             hearth_synth_summary *summary, hearth_error *err);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Agents and workflows (docs/agents.md)                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A loaded agent (agent.yaml) or workflow (workflow.yaml) with its model backend. Runs are
+ * journaled in a SQLite file, so an interrupted run resumes without repeating model or tool
+ * steps, and a run can be replayed from any step. One thread at a time per handle. */
+typedef struct hearth_agent hearth_agent;
+
+typedef struct hearth_agent_params {
+    const char *state_path;  /* run journal; NULL = the file's audit.state, else
+                                hearth_agent_default_state()                                  */
+    const char *script_path; /* answer from this JSON script instead of running the models
+                                the file names (deterministic; for tests and demos)           */
+    bool allow_network;      /* false: never escalate, whatever the policy; default true       */
+    bool approve;            /* workflows: approve the pending approval node                  */
+} hearth_agent_params;
+
+HEARTH_API hearth_agent_params hearth_agent_default_params(void);
+/* The journal used when nothing names one: $HEARTH_STATE, else ~/.hearth/runs.db (~/.hearth is
+ * created), else ./hearth-runs.db without $HOME. Returns false when buf is too small. */
+HEARTH_API bool hearth_agent_default_state(char *buf, size_t cap);
+
+/* Loads and validates an agent definition, and its models (or the script) up front, so a bad
+ * file or model fails here: HEARTH_ERR_FORMAT / _INVALID_ARG naming the file and field. */
+HEARTH_API hearth_agent *hearth_agent_load(const char *yaml_path, const hearth_agent_params *params,
+                                           hearth_error *err);
+/* The same for a workflow graph (nodes: llm, tool, retrieve, branch, approval, agent). */
+HEARTH_API hearth_agent *hearth_agent_load_workflow(const char *yaml_path,
+                                                    const hearth_agent_params *params,
+                                                    hearth_error *err);
+HEARTH_API void hearth_agent_free(hearth_agent *agent);
+HEARTH_API bool hearth_agent_is_workflow(const hearth_agent *agent);
+
+/* Run events, one JSON object each, as they happen: {"type": "start" | "plan" | "tool" |
+ * "observation" | "answer" | "decision" | "escalation" | "node" | "approval" | "span" |
+ * "final", ...}. The text is valid only during the call. */
+typedef void (*hearth_agent_event_fn)(const char *event_json, void *user);
+
+typedef struct hearth_agent_result {
+    char run_id[64];         /* set as soon as the run exists (also when it then fails)        */
+    char *answer;            /* malloc'd, or NULL                                             */
+    char *decision;          /* "accepted", "accepted_after_retry", "escalated",
+                                "low_confidence", "waiting" (a workflow awaits approval), ...  */
+    double confidence;
+    bool low_confidence;
+    bool escalated;
+    int32_t steps;
+    int32_t tool_calls;      /* executed in this process (not taken from the journal)          */
+    int32_t tokens;
+} hearth_agent_result;
+
+/* Runs an agent on task (a workflow on its input; NULL = ""). on_event may be NULL. out is
+ * always filled (free it with hearth_agent_result_free, also after a failure). */
+HEARTH_API hearth_status hearth_agent_run(hearth_agent *agent, const char *task,
+                                          hearth_agent_event_fn on_event, void *user,
+                                          hearth_agent_result *out, hearth_error *err);
+/* Continues the journaled run run_id (interrupted, or a workflow waiting for approval). */
+HEARTH_API hearth_status hearth_agent_resume(hearth_agent *agent, const char *run_id,
+                                             hearth_agent_event_fn on_event, void *user,
+                                             hearth_agent_result *out, hearth_error *err);
+/* A new run of run_id's task that reuses its journaled steps before from_step and executes
+ * the rest again. Agents only (a workflow is HEARTH_ERR_UNSUPPORTED). */
+HEARTH_API hearth_status hearth_agent_replay(hearth_agent *agent, const char *run_id,
+                                             int64_t from_step, hearth_agent_event_fn on_event,
+                                             void *user, hearth_agent_result *out,
+                                             hearth_error *err);
+HEARTH_API void hearth_agent_result_free(hearth_agent_result *result);
+
+typedef struct hearth_agent_run_info {
+    char kind[16];           /* "agent" or "workflow"                                          */
+    char status[32];         /* "running", "done", "waiting", "failed", ...                    */
+    char spec_path[4096];    /* the agent or workflow file the run was started from            */
+} hearth_agent_run_info;
+
+/* Looks up a run in the journal at state_path: HEARTH_ERR_NOT_FOUND when it is not there. */
+HEARTH_API hearth_status hearth_agent_run_get(const char *state_path, const char *run_id,
+                                              hearth_agent_run_info *info, hearth_error *err);
+/* run_id NULL: the journal's runs as a JSON array of {run_id, kind, spec, task, status,
+ * created, steps}; else that run's steps [{seq, kind, input, output}] ([] when it has none).
+ * *json is malloc'd. */
+HEARTH_API hearth_status hearth_agent_runs_json(const char *state_path, const char *run_id,
+                                                char **json, hearth_error *err);
+
+/* Checks an audit log's hash chain (every record's seq, prev link and sha256 hash).
+ * *n_records (may be NULL) counts the good records before the first bad one; a broken chain
+ * is HEARTH_ERR_FORMAT naming FILE:LINE. */
+HEARTH_API hearth_status hearth_audit_verify(const char *path, int64_t *n_records,
+                                             hearth_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,9 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "agent/agent.h"
 #include "cli/cli.h"
 
 static const char *agent_help =
@@ -106,14 +104,7 @@ static int parse(int argc, char **argv, agent_cli *o)
 static const char *default_state(void)
 {
     static char buf[4096];
-    const char *s = getenv("HEARTH_STATE");
-    if (s && *s) return s;
-    const char *home = getenv("HOME");
-    if (!home || !*home) return "hearth-runs.db";
-    snprintf(buf, sizeof buf, "%s/.hearth", home);
-    mkdir(buf, 0700); /* may exist already; opening the journal reports real problems */
-    snprintf(buf, sizeof buf, "%s/.hearth/runs.db", home);
-    return buf;
+    return hearth_agent_default_state(buf, sizeof buf) ? buf : "hearth-runs.db";
 }
 
 /* ------------------------------------------------------------------ the readable trace */
@@ -131,16 +122,24 @@ static void print_short(const char *prefix, const char *text, int max)
     printf("%s%.*s%s\n", prefix, n < max ? n : max, text, (n > max || text[n]) ? " ..." : "");
 }
 
-static void on_event(void *user, json_t *ev)
+static void print_event(const agent_cli *o, json_t *ev);
+
+static void on_event(const char *event_json, void *user)
 {
     const agent_cli *o = user;
     if (o->json) {
-        char *s = json_dumps(ev, JSON_COMPACT);
-        if (s) puts(s);
-        free(s);
+        puts(event_json);
         fflush(stdout);
         return;
     }
+    json_t *ev = json_loads(event_json, JSON_ALLOW_NUL, NULL);
+    if (ev) print_event(o, ev);
+    json_decref(ev);
+}
+
+static void print_event(const agent_cli *o, json_t *ev)
+{
+    (void)o;
     const char *t = str(ev, "type");
     if (!strcmp(t, "start")) {
         printf("run %s: %s%s%s\n", str(ev, "run_id"), str(ev, "agent"), str(ev, "workflow"),
@@ -192,94 +191,44 @@ static void on_event(void *user, json_t *ev)
 
 /* ------------------------------------------------------------------ subcommands */
 
-static int load(const agent_cli *o, const char *spec, agent_config **cfg, agent_backend *b)
+static hearth_agent *load(const agent_cli *o, const char *spec, bool workflow)
 {
     hearth_error err = {0};
-    if (agent_config_load(spec, cfg, &err)) return cli_fail("agent", "%s", err.message);
-    if (!(*cfg)->state_path) (*cfg)->state_path = strdup(o->state ? o->state : default_state());
-    else if (o->state) {
-        free((*cfg)->state_path);
-        (*cfg)->state_path = strdup(o->state);
-    }
-    hearth_status st = o->script ? agent_backend_scripted_file(o->script, b, &err) : agent_backend_engine(*cfg, b, &err);
-    if (st) {
-        agent_config_free(*cfg);
-        return cli_fail("agent", "%s", err.message);
-    }
-    return 0;
+    hearth_agent_params p = hearth_agent_default_params();
+    p.state_path = o->state;
+    p.script_path = o->script;
+    p.allow_network = !o->offline;
+    p.approve = o->approve;
+    hearth_agent *a = workflow ? hearth_agent_load_workflow(spec, &p, &err) : hearth_agent_load(spec, &p, &err);
+    if (!a) cli_fail("agent", "%s", err.message);
+    return a;
 }
 
-static int finish(agent_config *cfg, agent_backend *b, hearth_status st, agent_run_result *r, hearth_error *err)
+/* The exit status of a finished run: 3 while a workflow waits for approval. */
+static int finish(const agent_cli *o, hearth_agent *a, hearth_status st, hearth_agent_result *r, hearth_error *err)
 {
     int rc = 0;
-    if (st) rc = cli_fail("agent", "%s%s%s", err->message, r->run_id[0] ? "; run " : "", r->run_id);
-    else if (r->decision && !strcmp(r->decision, "waiting")) rc = 3;
-    agent_run_result_clear(r);
-    agent_backend_free(b);
-    agent_config_free(cfg);
-    return rc;
-}
-
-static int do_run(agent_cli *o)
-{
-    if (!o->spec || !o->task) return cli_usage_error("agent", "run needs AGENT.yaml and TASK");
-    agent_config *cfg;
-    agent_backend b;
-    int rc = load(o, o->spec, &cfg, &b);
-    if (rc) return rc;
-    agent_run_opts opts = {.backend = &b, .on_event = on_event, .event_user = o, .allow_network = !o->offline};
-    agent_run_result r;
-    hearth_error err = {0};
-    hearth_status st = agent_run(cfg, o->task, &opts, &r, &err);
-    return finish(cfg, &b, st, &r, &err);
-}
-
-static int do_workflow(agent_cli *o, const char *spec, const char *input, const char *resume_id)
-{
-    agent_workflow *w;
-    hearth_error err = {0};
-    if (agent_workflow_load(spec, &w, &err)) return cli_fail("agent", "%s", err.message);
-    agent_config *cfg = agent_workflow_config(w);
-    if (o->state) {
-        free(cfg->state_path);
-        cfg->state_path = strdup(o->state);
-    } else if (!cfg->state_path) {
-        cfg->state_path = strdup(default_state());
-    }
-    agent_backend b;
-    hearth_status st = o->script ? agent_backend_scripted_file(o->script, &b, &err) : agent_backend_engine(cfg, &b, &err);
-    if (st) {
-        agent_workflow_free(w);
-        return cli_fail("agent", "%s", err.message);
-    }
-    agent_run_opts opts = {.backend = &b, .on_event = on_event, .event_user = o, .allow_network = !o->offline,
-                           .resume_run_id = resume_id};
-    agent_run_result r;
-    st = agent_workflow_run(w, input ? input : "", &opts, o->approve, &r, &err);
-    int rc = 0;
-    if (st) rc = cli_fail("agent", "%s", err.message);
-    else if (r.decision && !strcmp(r.decision, "waiting")) {
-        if (!o->json) printf("waiting for approval: hearth agent resume %s --approve\n", r.run_id);
+    bool workflow = hearth_agent_is_workflow(a);
+    if (st && workflow) rc = cli_fail("agent", "%s", err->message);
+    else if (st) rc = cli_fail("agent", "%s%s%s", err->message, r->run_id[0] ? "; run " : "", r->run_id);
+    else if (r->decision && !strcmp(r->decision, "waiting")) {
+        if (workflow && !o->json) printf("waiting for approval: hearth agent resume %s --approve\n", r->run_id);
         rc = 3;
     }
-    agent_run_result_clear(&r);
-    agent_backend_free(&b);
-    agent_workflow_free(w);
+    hearth_agent_result_free(r);
+    hearth_agent_free(a);
     return rc;
 }
 
-/* resume and replay find the agent through the journal entry of the run. */
-static int lookup_run(agent_cli *o, const char *run_id, char **kind, char **spec, char **status)
+static int do_run(agent_cli *o, bool workflow)
 {
-    agent_journal *j;
+    if (!workflow && (!o->spec || !o->task)) return cli_usage_error("agent", "run needs AGENT.yaml and TASK");
+    hearth_agent *a = load(o, o->spec, workflow);
+    if (!a) return 1;
+    hearth_agent_result r;
     hearth_error err = {0};
-    const char *state = o->state ? o->state : default_state();
-    if (agent_journal_open(state, &j, &err)) return cli_fail("agent", "%s", err.message);
-    hearth_status st = agent_journal_get_run(j, run_id, kind, spec, NULL, status, &err);
-    agent_journal_close(j);
-    if (st) return cli_fail("agent", "%s (journal %s)", err.message, state);
-    if (!o->state) o->state = state;
-    return 0;
+    hearth_status st = hearth_agent_run(a, o->task, on_event, o, &r, &err);
+    return finish(o, a, st, &r, &err);
 }
 
 static int do_resume(agent_cli *o, bool replay)
@@ -287,40 +236,30 @@ static int do_resume(agent_cli *o, bool replay)
     const char *run_id = o->spec;
     if (!run_id) return cli_usage_error("agent", "%s needs a RUN id (see hearth agent runs)", replay ? "replay" : "resume");
     if (replay && !o->from_set) return cli_usage_error("agent", "replay needs --from STEP");
-    char *kind = NULL, *spec = NULL, *status = NULL;
-    int rc = lookup_run(o, run_id, &kind, &spec, &status);
-    if (rc) return rc;
-    if (!strcmp(kind, "workflow")) {
-        rc = replay ? cli_fail("agent", "replay of workflow runs is not supported; resume it instead")
-                    : do_workflow(o, spec, NULL, run_id);
-    } else {
-        agent_config *cfg;
-        agent_backend b;
-        rc = load(o, spec, &cfg, &b);
-        if (!rc) {
-            agent_run_opts opts = {.backend = &b, .on_event = on_event, .event_user = o, .allow_network = !o->offline,
-                                   .resume_run_id = replay ? NULL : run_id};
-            agent_run_result r;
-            hearth_error err = {0};
-            hearth_status st = replay ? agent_run_replay(cfg, run_id, o->from, &opts, &r, &err)
-                                      : agent_run(cfg, NULL, &opts, &r, &err);
-            rc = finish(cfg, &b, st, &r, &err);
-        }
-    }
-    free(kind);
-    free(spec);
-    free(status);
-    return rc;
+    /* resume and replay find the agent through the journal entry of the run */
+    hearth_agent_run_info info;
+    hearth_error err = {0};
+    const char *state = o->state ? o->state : default_state();
+    if (hearth_agent_run_get(state, run_id, &info, &err)) return cli_fail("agent", "%s", err.message);
+    o->state = state;
+    bool workflow = !strcmp(info.kind, "workflow");
+    if (workflow && replay) return cli_fail("agent", "replay of workflow runs is not supported; resume it instead");
+    hearth_agent *a = load(o, info.spec_path, workflow);
+    if (!a) return 1;
+    hearth_agent_result r;
+    hearth_status st = replay ? hearth_agent_replay(a, run_id, o->from, on_event, o, &r, &err)
+                              : hearth_agent_resume(a, run_id, on_event, o, &r, &err);
+    return finish(o, a, st, &r, &err);
 }
 
 static int do_runs(agent_cli *o)
 {
-    agent_journal *j;
     hearth_error err = {0};
+    char *text;
     const char *state = o->state ? o->state : default_state();
-    if (agent_journal_open(state, &j, &err)) return cli_fail("agent", "%s", err.message);
-    json_t *list = o->spec ? agent_journal_steps(j, o->spec) : agent_journal_list(j);
-    agent_journal_close(j);
+    if (hearth_agent_runs_json(state, o->spec, &text, &err)) return cli_fail("agent", "%s", err.message);
+    json_t *list = json_loads(text, JSON_ALLOW_NUL, NULL);
+    free(text);
     if (o->spec && !json_array_size(list)) {
         json_decref(list);
         return cli_fail("agent", "run '%s' has no steps in %s", o->spec, state);
@@ -354,10 +293,10 @@ int cmd_agent(int argc, char **argv)
     agent_cli o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
-    if (!strcmp(o.sub, "run")) return do_run(&o);
+    if (!strcmp(o.sub, "run")) return do_run(&o, false);
     if (!strcmp(o.sub, "workflow")) {
         if (!o.spec) return cli_usage_error("agent", "workflow needs WORKFLOW.yaml");
-        return do_workflow(&o, o.spec, o.task, NULL);
+        return do_run(&o, true);
     }
     if (!strcmp(o.sub, "resume")) return do_resume(&o, false);
     if (!strcmp(o.sub, "replay")) return do_resume(&o, true);

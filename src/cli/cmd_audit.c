@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
 #include "cli/cli.h"
 
 static const char *audit_help =
@@ -48,9 +47,9 @@ int cmd_audit(int argc, char **argv)
     }
     if (!sub || strcmp(sub, "verify")) return cli_usage_error("audit", "expected: hearth audit verify FILE");
     if (!file) return cli_usage_error("audit", "verify needs FILE");
-    size_t n = 0;
+    int64_t n = 0;
     hearth_error err = {0};
-    hearth_status st = agent_audit_verify(file, &n, &err);
+    hearth_status st = hearth_audit_verify(file, &n, &err);
     if (json) {
         json_t *o = json_pack("{s:s, s:b, s:I}", "file", file, "ok", st == HEARTH_OK, "records", (json_int_t)n);
         if (st) json_object_set_new(o, "error", json_string(err.message));
@@ -61,6 +60,6 @@ int cmd_audit(int argc, char **argv)
         return st ? 1 : 0;
     }
     if (st) return cli_fail("audit", "%s", err.message);
-    printf("%s: %zu record(s), hash chain intact\n", file, n);
+    printf("%s: %lld record(s), hash chain intact\n", file, (long long)n);
     return 0;
 }
