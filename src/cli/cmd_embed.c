@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/base.h"
 #include "cli/cli.h"
 
 static const char *embed_help =
@@ -30,6 +29,31 @@ static const char *embed_help =
     "\n"
     "exit status: 0 on success, 1 if the model cannot be loaded or is not an embedding model,\n"
     "2 on a usage error.\n";
+
+/* All of standard input as a NUL-terminated string (at most `limit` bytes); NULL after
+ * printing the error. */
+static char *read_stdin(const char *cmd, size_t limit)
+{
+    size_t cap = 4096, len = 0, n;
+    char *buf = malloc(cap + 1);
+    while (buf && (n = fread(buf + len, 1, cap - len, stdin)) > 0) {
+        if ((len += n) < cap) continue;
+        char *nb = cap < limit ? realloc(buf, (cap = cap * 2 < limit ? cap * 2 : limit) + 1) : NULL;
+        if (!nb) {
+            cli_fail(cmd, cap < limit ? "-: out of memory reading file" : "-: larger than the %zu-byte limit", limit);
+            free(buf);
+            return NULL;
+        }
+        buf = nb;
+    }
+    if (!buf || ferror(stdin)) {
+        cli_fail(cmd, buf ? "-: read error" : "-: out of memory reading file");
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    return buf;
+}
 
 int cmd_embed(int argc, char **argv)
 {
@@ -57,8 +81,7 @@ int cmd_embed(int argc, char **argv)
         } else if (!model) {
             model = a;
         } else if (!strcmp(a, "-")) {
-            hearth_error err = {0};
-            if (!stdin_text && hearth_read_file("-", 1 << 26, &stdin_text, NULL, &err)) rc = cli_fail(cmd, "%s", err.message);
+            if (!stdin_text && !(stdin_text = read_stdin(cmd, (size_t)1 << 26))) rc = 1;
             texts[n++] = stdin_text ? stdin_text : "";
         } else {
             texts[n++] = a;
