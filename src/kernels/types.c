@@ -69,30 +69,6 @@ size_t hearth_row_size(hearth_type type, int64_t n)
     return bytes;
 }
 
-float hearth_f16_to_f32(hearth_f16 h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else { /* subnormal: normalize */
-            int e = -1;
-            do {
-                e++;
-                mant <<= 1;
-            } while (!(mant & 0x400));
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mant & 0x3ff) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-    }
-    union { uint32_t u; float f; } v = {.u = bits};
-    return v.f;
-}
-
 hearth_f16 hearth_f32_to_f16(float f)
 {
     union { float f; uint32_t u; } v = {.f = f};

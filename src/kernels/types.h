@@ -67,7 +67,17 @@ size_t hearth_row_size(hearth_type type, int64_t n);
 typedef uint16_t hearth_f16;
 typedef uint16_t hearth_bf16;
 
-float hearth_f16_to_f32(hearth_f16 h);
+/* Exact: the 15 exponent/mantissa bits shifted into float position are the value times
+ * 2^-112 (subnormal halves land on float subnormals, which multiply exactly); rescaling by
+ * 2^112 restores it, and an all-ones half exponent (inf, NaN) becomes an all-ones float one. */
+static inline float hearth_f16_to_f32(hearth_f16 h)
+{
+    union { uint32_t u; float f; } v = {.u = (uint32_t)(h & 0x7fff) << 13};
+    v.f *= 0x1p112f;
+    if ((h & 0x7c00) == 0x7c00) v.u |= 0x7f800000u;
+    v.u |= (uint32_t)(h & 0x8000) << 16;
+    return v.f;
+}
 hearth_f16 hearth_f32_to_f16(float f);  /* round to nearest even, like F16C */
 static inline float hearth_bf16_to_f32(hearth_bf16 h)
 {

@@ -689,6 +689,37 @@ static void test_env_forces_level(void **state)
     }
 }
 
+/* F16 -> F32 for all 65536 bit patterns against the definition (sign, exponent, mantissa;
+ * NaN payloads kept), F16C where the CPU has it, and the round trip back. */
+static void test_f16_exhaustive(void **state)
+{
+    (void)state;
+    for (uint32_t h = 0; h < 65536; h++) {
+        float got = hearth_f16_to_f32((hearth_f16)h);
+        int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+        double want = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(1024 + m, e - 25);
+        if (h & 0x8000) want = -want;
+        if (e == 31 && m) {
+            uint32_t bits;
+            memcpy(&bits, &got, 4);
+            assert_true(isnan(got));
+            assert_int_equal(bits, ((h & 0x8000u) << 16) | 0x7f800000u | ((uint32_t)m << 13));
+        } else if (!(got == (float)want && !!signbit(got) == !!signbit(want))) {
+            fail_msg("f16 0x%04x: %.9g, expected %.9g", h, got, want);
+        }
+        if (e != 31 || !m) assert_int_equal(hearth_f32_to_f16(got), h);
+#if defined(__x86_64__)
+        if (hearth_kernels_at(HEARTH_CPU_AVX2)) {
+            float f16c[8];
+            hearth_f16 in[8] = {(hearth_f16)h};
+            hearth_kernels_at(HEARTH_CPU_AVX2)->to_float[HEARTH_TYPE_F16](in, f16c, 8);
+            if (e == 31 && m) assert_true(isnan(f16c[0])); /* F16C quiets signaling NaNs */
+            else assert_memory_equal(&f16c[0], &got, 4);
+        }
+#endif
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--print-level") == 0) {
@@ -698,6 +729,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_env_forces_level),
+        cmocka_unit_test(test_f16_exhaustive),
         cmocka_unit_test(test_conversions_exact),
         cmocka_unit_test(test_vec_dot),
         cmocka_unit_test(test_quantize_roundtrip),
