@@ -92,6 +92,20 @@ static bool peer_closed(int fd)
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
+bool api_job_stream(api_job *job, http_response *res, const char *content_type, hearth_error *err)
+{
+    if (!(job->stream = http_stream_new(content_type))) {
+        hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
+        return false;
+    }
+    http_stream_attach(res, job->stream);
+    if (api_job_run(job, err)) return true;
+    http_stream_detach(res);
+    http_stream_close(job->stream);
+    job->stream = NULL;
+    return false;
+}
+
 void api_job_wait(api_job *job, const http_request *req)
 {
     const union MHD_ConnectionInfo *ci =

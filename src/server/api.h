@@ -49,6 +49,9 @@ struct api_job {
  * job->stream must be set and on_piece/on_finish too. Returns false (with err filled) when not
  * even the first request could be queued; the job is then the caller's to free. */
 bool api_job_run(api_job *job, hearth_error *err);
+/* Streams the reply (job->on_piece/on_finish set): true once the job runs — it then frees
+ * itself; false with err filled when nothing could be queued (the job is still the caller's). */
+bool api_job_stream(api_job *job, http_response *res, const char *content_type, hearth_error *err);
 /* Non-streaming: waits until every request is done; if req's client hangs up meanwhile, the
  * generations are cancelled (finish GEN_CANCELLED). */
 void api_job_wait(api_job *job, const http_request *req);
@@ -101,5 +104,6 @@ int api_status_for(hearth_status st);
 /* Endpoint groups; each returns false when the path is not theirs. */
 bool api_ollama_route(server_state *s, const http_request *req, http_response *res);
 bool api_openai_route(server_state *s, const http_request *req, http_response *res);
+bool api_agent_route(server_state *s, const http_request *req, http_response *res); /* api_agent.c */
 
 #endif

@@ -233,15 +233,10 @@ static void generate(server_state *s, const http_request *req, json_t *body, boo
         if (st) status = api_status_for(st);
     }
     if (!status && stream) {
-        job->stream = http_stream_new("application/x-ndjson");
         job->on_piece = on_piece;
         job->on_finish = on_finish;
         job->want_piece = want_piece;
-        http_stream_attach(res, job->stream);
-        if (api_job_run(job, &err)) return; /* the job now frees itself when done */
-        http_stream_detach(res);
-        http_stream_close(job->stream);
-        job->stream = NULL;
+        if (api_job_stream(job, res, "application/x-ndjson", &err)) return; /* the job frees itself */
         status = api_status_for(err.status);
     } else if (!status) {
         if (!api_job_run(job, &err)) {

@@ -280,15 +280,10 @@ static void completion(server_state *s, const http_request *req, json_t *b, bool
         if (st) status = api_status_for(st);
     }
     if (!status && stream) {
-        job->stream = http_stream_new("text/event-stream");
         job->on_piece = on_piece;
         job->on_finish = on_finish;
         job->want_piece = want_piece;
-        http_stream_attach(res, job->stream);
-        if (api_job_run(job, &err)) return;
-        http_stream_detach(res);
-        http_stream_close(job->stream);
-        job->stream = NULL;
+        if (api_job_stream(job, res, "text/event-stream", &err)) return; /* the job frees itself */
         status = api_status_for(err.status);
     } else if (!status) {
         if (!api_job_run(job, &err)) {

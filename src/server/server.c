@@ -107,7 +107,7 @@ static void handle(void *app, const http_request *req, http_response *res)
         res->body_len = strlen(res->body);
     } else if (!strcmp(req->path, "/metrics") && !strcmp(req->method, "GET")) {
         metrics(s, res);
-    } else if (!api_ollama_route(s, req, res) && !api_openai_route(s, req, res)) {
+    } else if (!api_ollama_route(s, req, res) && !api_openai_route(s, req, res) && !api_agent_route(s, req, res)) {
         http_reply_error(res, 404, "unknown endpoint %s %s", req->method, req->path);
     }
 done:
