@@ -151,6 +151,10 @@ HEARTH_API int32_t hearth_detokenize(const hearth_model *model, const hearth_tok
                                      int32_t n_tokens, char *buf, int32_t buf_size,
                                      bool remove_special, bool unparse_special);
 
+/* A deterministic English + code text of about `bytes` bytes for tokenizer benchmarks
+ * (`hearth bench --tokenize`), the same on every machine. malloc'd; NULL when out of memory. */
+HEARTH_API char *hearth_bench_corpus(size_t bytes, size_t *len);
+
 /* Streaming detokenization, one generated token at a time: bytes of a UTF-8 character split
  * across tokens are held back until the character is complete, so every chunk written holds
  * whole characters (bytes that can never become valid pass through). Zero the state first. */
@@ -638,8 +642,9 @@ HEARTH_API hearth_status hearth_rag_search(hearth_rag_store *store, const char *
                                            hearth_rag_hit **hits, int32_t *n_hits,
                                            hearth_error *err);
 HEARTH_API void hearth_rag_hits_free(hearth_rag_hit *hits, int32_t n_hits);
-/* A one-line excerpt of at most max_len bytes around the first query word in text (or its
- * start); malloc'd, NULL when out of memory. */
+/* A one-line excerpt of about max_len bytes (plus "..." where text was cut) around the
+ * earliest query word of 3+ characters in text (or its start); malloc'd, NULL when out of
+ * memory. */
 HEARTH_API char *hearth_rag_snippet(const char *text, const char *query, size_t max_len);
 /* "path:12-30" or "path (page 3)", with the path shown relative to the current directory when
  * it lies below it. Returns the length written (truncated to cap). */
