@@ -307,6 +307,7 @@ static void cuda_matmul(hearth_backend *be, const hearth_bweight *W, const heart
         check(cb, hc_mmv(cb->s, W->type, W->d, rows, cols, CD(x), n_tok, D(y)), "mat-vec");
         return;
     }
+    flush(cb); /* cuBLAS may need workspace: keep GEMMs out of captured graphs */
     int64_t tile_rows = HEARTH_MIN(rows, GEMM_TILE_ROWS);
     if (W->type != HEARTH_TYPE_F32 &&
         (!grow(&cb->xh, &cb->xh_cap, (size_t)(n_tok * cols) * 2, cb) ||
