@@ -37,6 +37,7 @@ struct sched {
     sched_model *models;
     pthread_t reaper;
     bool stopping;
+    bool closing;             /* shutting down: no new work, everything pending is cancelled */
     sched_metrics m;
 };
 
@@ -187,6 +188,20 @@ static void *worker_main(void *arg)
     int8_t *want = calloc((size_t)n, 1);
     pthread_mutex_lock(&s->mu);
     while (!m->stopping) {
+        /* Shutting down: every waiting and running request ends now (cancelled), so each
+         * handler and stream finishes and the HTTP layer can stop without waiting on us. */
+        while (s->closing && m->head) {
+            gen_request *r = m->head;
+            m->head = r->next;
+            if (!m->head) m->tail = NULL;
+            m->n_queued--;
+            pthread_mutex_unlock(&s->mu);
+            finish(m, r, GEN_CANCELLED, "the server is shutting down");
+            r->on_done(r); /* may free r */
+            pthread_mutex_lock(&s->mu);
+        }
+        for (int i = 0; i < n && s->closing; i++)
+            if (m->slots[i]) finish(m, m->slots[i], GEN_CANCELLED, "the server is shutting down");
         int n_fresh = 0;
         for (int i = 0; i < n && m->head; i++) {
             if (m->slots[i]) continue;
@@ -322,6 +337,14 @@ sched *sched_new(const sched_params *p)
     return s;
 }
 
+void sched_close(sched *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->closing = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
 void sched_free(sched *s)
 {
     if (!s) return;
@@ -390,6 +413,11 @@ sched_model *sched_acquire(sched *s, const char *requested, hearth_error *err)
     char path[4096], name[400];
     if (resolve(requested, name, sizeof name, path, sizeof path, err) != HEARTH_OK) return NULL;
     pthread_mutex_lock(&s->mu);
+    if (s->closing) {
+        pthread_mutex_unlock(&s->mu);
+        hearth_fail(err, HEARTH_ERR_CANCELLED, "the server is shutting down");
+        return NULL;
+    }
     for (sched_model *m = s->models; m; m = m->next) {
         if (!strcmp(m->path, path)) {
             m->refs++;
@@ -445,6 +473,10 @@ hearth_status sched_submit(sched_model *m, gen_request *r, hearth_error *err)
     if (r->n_prompt >= n_ctx)
         return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "the prompt is %d tokens; the context holds %d", r->n_prompt, n_ctx);
     pthread_mutex_lock(&s->mu);
+    if (s->closing) {
+        pthread_mutex_unlock(&s->mu);
+        return hearth_fail(err, HEARTH_ERR_CANCELLED, "the server is shutting down");
+    }
     if (m->n_queued >= s->p.max_queue) {
         s->m.rejected++;
         pthread_mutex_unlock(&s->mu);

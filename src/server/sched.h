@@ -67,6 +67,9 @@ struct gen_request {
 void gen_request_free(gen_request *r);
 
 sched *sched_new(const sched_params *p);
+/* Starts shutting down: new requests are refused (503) and every queued or running generation
+ * ends, cancelled, at the worker's next step. Call before stopping the HTTP layer. */
+void sched_close(sched *s);
 void sched_free(sched *s);
 
 /* Finds or loads a model (a store name, never a path) and holds it; keep_alive < 0: the default,

@@ -154,6 +154,7 @@ int32_t hearth_server_port(const hearth_server *s) { return s->port; }
 void hearth_server_stop(hearth_server *s)
 {
     if (!s) return;
+    sched_close(s->state.sched); /* handlers waiting on generations return, streams end */
     http_server_stop(s->http);
     sched_free(s->state.sched);
     pthread_mutex_destroy(&s->state.mu);

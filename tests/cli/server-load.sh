@@ -5,7 +5,8 @@
 #      must take well under 4x the time of one (< 3x; ~1.7x on an idle machine) and /metrics must show decode steps
 #      carrying ~4 tokens each (mean batch >= 3);
 #   2. 16 concurrent streaming clients (NDJSON and SSE) for 10 s on the ASan build: no failed
-#      request, every stream complete, and a clean exit with no leak report.
+#      request, every stream complete, and a clean exit with no leak report;
+#   3. SIGTERM while generations run and wait: a prompt, clean exit.
 set -u
 H=${HEARTH:-build/hearth}
 HA=${HEARTH_ASAN:-$H}
@@ -45,4 +46,20 @@ assert r["mean_batch"] >= 2, "16 clients on 4 slots, mean batch %s" % r["mean_ba
 ' || srv_fail "load"
 curl -s "$SRV_URL/metrics" | grep -q "^hearth_active_requests 0" || srv_fail "requests still active after the load"
 srv_stop
+
+# SIGTERM with generations running and queued (streaming and not): they end cancelled, the
+# server exits promptly and cleanly (no hang on a handler, no leaked job)
+srv_start "$HA" -t 1 --slots 1
+for i in 1 2 3; do
+    stream=true; [ $i -eq 2 ] && stream=false
+    curl -sN "$SRV_URL/api/generate" -d "{\"model\":\"small\",\"prompt\":\"go\",\"stream\":$stream,\"options\":{\"num_predict\":4000}}" \
+        >"$T/term$i.out" 2>&1 &
+done
+i=0; until curl -s "$SRV_URL/metrics" | grep -q "^hearth_queued_requests 2"; do
+    i=$((i+1)); [ $i -gt 100 ] && srv_fail "requests did not queue"; sleep 0.1
+done
+start=$(date +%s)
+srv_stop
+[ $(( $(date +%s) - start )) -le 5 ] || srv_fail "shutdown with work pending took more than 5 s"
+wait
 echo "load: all checks passed"
