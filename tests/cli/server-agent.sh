@@ -15,7 +15,7 @@ command -v curl >/dev/null 2>&1 || { echo "SKIP: curl is not installed (the test
 fail() { srv_fail "$*"; }
 abs() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 H=$(abs "$H"); HA=$(abs "$HA")
-EX=$(abs examples)
+EX=$(cd "$(dirname "$0")/../.." && pwd)/examples
 T=$(mktemp -d /tmp/hearth-agent-srv-XXXXXX)
 trap '[ -n "${SRV_PID:-}" ] && kill "$SRV_PID" 2>/dev/null; rm -rf "$T"' EXIT
 
