@@ -76,6 +76,8 @@ typedef struct hearth_model_params {
     bool vocab_only;   /* load the tokenizer and metadata only (no weights needed)      */
     int n_gpu_layers;  /* layers to offload to a GPU backend: 0 none, -1 all, -2 auto   */
 } hearth_model_params;
+/* Defaults: n_gpu_layers = $HEARTH_GPU_LAYERS (a count, "all", "auto") if set, else -2 (auto)
+ * in a `make CUDA=1` build and 0 otherwise. Without a usable GPU, models run on the CPU. */
 
 HEARTH_API hearth_model_params hearth_model_default_params(void);
 
@@ -743,7 +745,7 @@ HEARTH_API hearth_status hearth_synth_model(const hearth_synth_params *params, c
                                             hearth_synth_summary *summary, hearth_error *err);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Agents and workflows (docs/agents.md)                                                       */
+/* Agents and workflows (docs/agent.md)                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
 /* A loaded agent (agent.yaml) or workflow (workflow.yaml) with its model backend. Runs are
@@ -784,8 +786,8 @@ typedef void (*hearth_agent_event_fn)(const char *event_json, void *user);
 typedef struct hearth_agent_result {
     char run_id[64];         /* set as soon as the run exists (also when it then fails)        */
     char *answer;            /* malloc'd, or NULL                                             */
-    char *decision;          /* "accepted", "accepted_after_retry", "escalated",
-                                "low_confidence", "waiting" (a workflow awaits approval), ...  */
+    char *decision;          /* agents: "accepted", "accepted_after_retry", "escalated",
+                                "low_confidence"; workflows: "done", or "waiting" (for approval) */
     double confidence;
     bool low_confidence;
     bool escalated;
