@@ -26,6 +26,7 @@ int cmd_chat(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cli_bench_tokenize(const char *model_path, double mb, int reps, bool json); /* bench --tokenize */
 int cmd_serve(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_pull(int argc, char **argv);

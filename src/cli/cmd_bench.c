@@ -36,6 +36,10 @@ static const char *const bench_help =
     "      --kv-type T    KV cache type: f16 (default) or f32\n"
     "      --gpu-layers N layers on the GPU in a CUDA build: a count, 'all' or 'auto' (default);\n"
     "                     fully offloaded, the bound uses the GPU's peak memory bandwidth\n"
+    "      --tokenize     measure the tokenizer instead: MB/s on a deterministic ~10 MB\n"
+    "                     English + code corpus in ~4 KB pieces, one thread (MODEL may be a\n"
+    "                     vocabulary-only GGUF)\n"
+    "      --mb N         corpus size for --tokenize in MB (default 10)\n"
     "      --json         one JSON object: {\"model\",\"threads\",\"pp\":{\"n\",\"tps\"},\n"
     "                     \"tg\":{\"n\",\"tps\"},\"bound_tps\",...}\n"
     "  -h, --help         this text\n";
@@ -131,10 +135,12 @@ int cmd_bench(int argc, char **argv)
         {"prompt", required_argument, 0, 'p'}, {"gen", required_argument, 0, 'n'},
         {"threads", required_argument, 0, 't'}, {"reps", required_argument, 0, 'r'},
         {"kv-type", required_argument, 0, 'k'}, {"json", no_argument, 0, 'j'},
-        {"gpu-layers", required_argument, 0, 'g'},
+        {"gpu-layers", required_argument, 0, 'g'}, {"tokenize", no_argument, 0, 'T'},
+        {"mb", required_argument, 0, 'M'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     long pp = 512, tg = 128, threads = 0, reps = 3;
-    bool json = false;
+    bool json = false, tokenize = false;
+    double corpus_mb = 10;
     hearth_kv_type kv = HEARTH_KV_F16;
     hearth_model_params mp = hearth_model_default_params();
     int c;
@@ -151,6 +157,8 @@ int cmd_bench(int argc, char **argv)
             else return cli_usage_error("bench", "--kv-type must be f16 or f32, got '%s'", optarg);
             break;
         case 'j': json = true; break;
+        case 'T': tokenize = true; break;
+        case 'M': if (!cli_parse_float("bench", "--mb", optarg, 0.001, 1024, &corpus_mb)) return 2; break;
         case 'g': if (!cli_parse_gpu_layers("bench", optarg, &mp.n_gpu_layers)) return 2; break;
         case 'h': fputs(bench_help, stdout); return 0;
         default: return cli_usage_error("bench", "unknown option");
@@ -158,6 +166,7 @@ int cmd_bench(int argc, char **argv)
     }
     if (optind != argc - 1) return cli_usage_error("bench", "expected one MODEL argument");
     const char *path = argv[optind];
+    if (tokenize) return cli_bench_tokenize(path, corpus_mb, (int)reps, json);
 
     hearth_error err = {0};
     hearth_model *model = hearth_model_load(path, &mp, &err);

@@ -75,6 +75,8 @@ char *hearth_tokbench_corpus(size_t bytes, size_t *len)
     return out;
 }
 
+char *hearth_bench_corpus(size_t bytes, size_t *len) { return hearth_tokbench_corpus(bytes, len); }
+
 hearth_status hearth_tokbench_run(const hearth_vocab *v, const char *text, size_t len, int reps,
                                   hearth_tokbench_result *out, hearth_error *err)
 {
