@@ -78,7 +78,7 @@ static void wait_idle(cuda_backend *cb)
     cb->ring_used = 0;
 }
 
-/* Room for n bytes in the ring: returns the host slot (fill it, then call ring_push). */
+/* Room for n bytes in the ring: returns the host slot; *off is its offset in both rings. */
 static uint8_t *ring_slot(cuda_backend *cb, size_t n, size_t *off)
 {
     size_t need = (n + 255) & ~(size_t)255;
