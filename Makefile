@@ -72,7 +72,7 @@ TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 EX_BIN    := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 
-.PHONY: all lib tests check demo bench install uninstall clean deps check-deps
+.PHONY: all lib tests check demo bench install uninstall clean deps check-deps FORCE
 all: $(BUILD)/hearth $(BUILD)/libhearth.so $(BUILD)/hearth.pc $(EX_BIN)
 lib: $(BUILD)/libhearth.a $(BUILD)/libhearth.so
 
@@ -120,10 +120,13 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libhearth.a
 	@mkdir -p $(dir $@)
 	@echo 'LD   $@'
 	@$(CC) -std=c11 $(OPT) $(WARN) -Iinclude -o $@ $< $(BUILD)/libhearth.a $(LDSAN) $(LDLIBS)
-$(BUILD)/hearth.pc: Makefile
+# pkg-config file; PREFIX is baked in, so it is written again whenever PREFIX changes.
+$(BUILD)/hearth.pc: FORCE
 	@mkdir -p $(BUILD)
-	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: hearth\nDescription: local-first AI agent runtime\nVersion: %s\nLibs: -L$${libdir} -lhearth\nLibs.private: %s -lm -lpthread\nCflags: -I$${includedir}\nRequires.private: %s\n' \
-		'$(PREFIX)' '$(VERSION)' '' '$(PKGS) $(PDF_PKGS)' > $@
+	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: hearth\nDescription: local-first AI agent runtime\nVersion: %s\nLibs: -L$${libdir} -lhearth\nLibs.private: -lm -lpthread\nCflags: -I$${includedir}\nRequires.private: %s\n' \
+		'$(PREFIX)' '$(VERSION)' '$(PKGS) $(PDF_PKGS)' > $@.tmp
+	@cmp -s $@.tmp $@ 2>/dev/null && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
 
 tests: $(BUILD)/hearth $(TEST_BIN) $(TOOL_BIN) $(EX_BIN)
 
@@ -145,7 +148,7 @@ demo: deps
 bench: all
 	@./bench/run-all build
 
-install: all $(BUILD)/libhearth.a
+install: all $(BUILD)/libhearth.a $(BUILD)/hearth.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(BUILD)/hearth $(DESTDIR)$(PREFIX)/bin/hearth
 	install -m 644 $(BUILD)/libhearth.a $(DESTDIR)$(PREFIX)/lib/libhearth.a
