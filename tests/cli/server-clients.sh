@@ -20,8 +20,11 @@ have_pkgs() {
 }
 if ! have_pkgs; then
     command -v npm >/dev/null 2>&1 || { echo "SKIP: npm is not installed"; exit 0; }
+    if ! timeout 30 npm ping --fetch-retries=0 >/dev/null 2>&1; then
+        echo "SKIP: the npm registry ($(npm config get registry 2>/dev/null)) cannot be reached (offline?)"; exit 0
+    fi
     mkdir -p "$NPM_DIR"
-    if ! timeout 300 npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error $PKGS >"$NPM_DIR/install.log" 2>&1 || ! have_pkgs; then
+    if ! timeout 300 npm install --fetch-retries=1 --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error $PKGS >"$NPM_DIR/install.log" 2>&1 || ! have_pkgs; then
         echo "SKIP: npm could not install $PKGS (offline?): $(tail -n 3 "$NPM_DIR/install.log")"
         exit 0
     fi
