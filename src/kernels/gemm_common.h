@@ -103,9 +103,47 @@ static inline void unpack_k(hearth_type t, const uint8_t *blk, uint8_t *u, float
 
 static inline void unpack_q2_K(const uint8_t *blk, uint8_t *u, float *s, float *o) { unpack_k(HEARTH_TYPE_Q2_K, blk, u, s, o, 0, 1); }
 static inline void unpack_q3_K(const uint8_t *blk, uint8_t *u, float *s, float *o) { unpack_k(HEARTH_TYPE_Q3_K, blk, u, s, o, 4, 1); }
-static inline void unpack_q4_K(const uint8_t *blk, uint8_t *u, float *s, float *o) { unpack_k(HEARTH_TYPE_Q4_K, blk, u, s, o, 0, 2); }
 static inline void unpack_q5_K(const uint8_t *blk, uint8_t *u, float *s, float *o) { unpack_k(HEARTH_TYPE_Q5_K, blk, u, s, o, 0, 2); }
-static inline void unpack_q6_K(const uint8_t *blk, uint8_t *u, float *s, float *o) { unpack_k(HEARTH_TYPE_Q6_K, blk, u, s, o, 32, 1); }
+
+/* Q4_K and Q6_K (the types of Q4_K_M files) are unpacked directly rather than through
+ * hearth_kblock: with few tokens per tile (batched decode of parallel sequences) packing
+ * costs as much as the products, and these loops vectorize. Same u, s, o as unpack_k. */
+static inline void unpack_q4_K(const uint8_t *blk, uint8_t *u, float *s, float *o)
+{
+    const block_q4_K *x = (const block_q4_K *)blk;
+    float d = hearth_f16c(x->d), dmin = hearth_f16c(x->dmin);
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, m;
+        hearth_k4_scale_min(j, x->scales, &sc, &m);
+        s[j] = d * (float)sc;
+        o[j] = -(dmin * (float)m);
+    }
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            u[64 * c + l] = x->qs[32 * c + l] & 0x0f;
+            u[64 * c + 32 + l] = x->qs[32 * c + l] >> 4;
+        }
+}
+
+static inline void unpack_q6_K(const uint8_t *blk, uint8_t *u, float *s, float *o)
+{
+    const block_q6_K *x = (const block_q6_K *)blk;
+    float d = hearth_f16c(x->d);
+    for (int g = 0; g < 16; g++) {
+        s[g] = d * (float)x->scales[g];
+        o[g] = -(0.0f * 0.0f); /* no mins (has_min is false: never read) */
+    }
+    for (int c = 0; c < 2; c++) {
+        const uint8_t *ql = x->ql + 64 * c, *qh = x->qh + 32 * c;
+        uint8_t *q = u + 128 * c; /* q + 32: the stored 6-bit value */
+        for (int l = 0; l < 32; l++) {
+            q[l] = (uint8_t)((ql[l] & 0x0f) | ((qh[l] & 3) << 4));
+            q[l + 32] = (uint8_t)((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4));
+            q[l + 64] = (uint8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+            q[l + 96] = (uint8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+        }
+    }
+}
 
 /* each level file uses only some of the descriptors */
 #define DESC static const gemm_desc __attribute__((unused))
@@ -172,7 +210,31 @@ static inline size_t panel_group_bytes(const gemm_desc *D, int lanes)
     return (size_t)(D->G / 4) * (size_t)lanes * 4 + (size_t)lanes * 8;
 }
 
-/* Repacks rows [0, nr) of elements [k0, k0 + kc) into the panel (missing rows are zero). */
+/* dst[i] = column i of the 8 x 8 matrix of 32-bit words whose rows are r[0..7] */
+static inline void transpose8x8_epi32(const __m256i r[8], __m256i dst[8])
+{
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; h++) { /* rows 0..3, rows 4..7 */
+        __m256i *tt = t + 4 * h, *uu = u + 4 * h;
+        uu[0] = _mm256_unpacklo_epi64(tt[0], tt[2]);
+        uu[1] = _mm256_unpackhi_epi64(tt[0], tt[2]);
+        uu[2] = _mm256_unpacklo_epi64(tt[1], tt[3]);
+        uu[3] = _mm256_unpackhi_epi64(tt[1], tt[3]);
+    }
+    for (int i = 0; i < 4; i++) {
+        dst[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+        dst[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
+    }
+}
+
+/* Repacks rows [0, nr) of elements [k0, k0 + kc) into the panel (missing rows are zero).
+ * Eight rows at a time: each weight block of the eight is unpacked, then every 32 bytes of
+ * them (8 rows x 8 four-byte slices) go to the panel with one register transpose — with few
+ * tokens per tile (batched decode) a byte-wise scatter cost as much as the products. */
 static inline void pack_panel(const gemm_desc *D, int lanes, const uint8_t *w, size_t w_stride, int nr,
                        int64_t k0, int64_t kc, uint8_t *panel)
 {
@@ -180,17 +242,33 @@ static inline void pack_panel(const gemm_desc *D, int lanes, const uint8_t *w, s
     const size_t pstride = panel_group_bytes(D, lanes);
     const int64_t ng = kc / D->G;
     if (nr < lanes) memset(panel, 0, (size_t)ng * pstride);
-    uint8_t u[HEARTH_QK_K];
+    _Alignas(32) uint8_t u[8][HEARTH_QK_K];
     float s[16], o[16];
-    for (int r = 0; r < nr; r++) {
-        const uint8_t *row = w + (size_t)r * w_stride;
-        for (int64_t e = 0; e < kc; e += D->wblock) {
-            D->unpack(row + (size_t)((k0 + e) / D->wblock) * D->wbytes, u, s, o);
-            for (int gl = 0; gl < D->wblock / D->G; gl++) {
-                uint8_t *pg = panel + (size_t)((e / D->G) + gl) * pstride;
-                for (int k = 0; k < ns; k++) memcpy(pg + k * vb + r * 4, u + gl * D->G + 4 * k, 4);
-                memcpy(pg + ns * vb + r * 4, &s[gl], 4);
-                memcpy(pg + ns * vb + vb + r * 4, &o[gl], 4);
+    for (int64_t e = 0; e < kc; e += D->wblock) {
+        for (int r0 = 0; r0 < lanes; r0 += 8) {
+            for (int r = 0; r < 8; r++) {
+                int row = r0 + r;
+                if (row >= nr) {
+                    memset(u[r], 0, (size_t)D->wblock);
+                    continue;
+                }
+                D->unpack(w + (size_t)row * w_stride + (size_t)((k0 + e) / D->wblock) * D->wbytes, u[r], s, o);
+                for (int gl = 0; gl < D->wblock / D->G; gl++) {
+                    uint8_t *pg = panel + (size_t)((e / D->G) + gl) * pstride;
+                    memcpy(pg + ns * vb + row * 4, &s[gl], 4);
+                    memcpy(pg + ns * vb + vb + row * 4, &o[gl], 4);
+                }
+            }
+            for (int c = 0; c < D->wblock; c += 32) {
+                __m256i rows[8], cols[8];
+                for (int r = 0; r < 8; r++) rows[r] = _mm256_load_si256((const __m256i *)(u[r] + c));
+                transpose8x8_epi32(rows, cols);
+                for (int i = 0; i < 8; i++) { /* slice i: elements e + c + 4i .. +3 */
+                    int64_t el = e + c + 4 * i;
+                    uint8_t *dst = panel + (size_t)(el / D->G) * pstride + (size_t)((el % D->G) / 4) * (size_t)vb +
+                                   (size_t)r0 * 4;
+                    _mm256_storeu_si256((__m256i *)dst, cols[i]);
+                }
             }
         }
     }
