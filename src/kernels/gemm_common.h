@@ -111,13 +111,20 @@ static inline void unpack_q5_K(const uint8_t *blk, uint8_t *u, float *s, float *
 static inline void unpack_q4_K(const uint8_t *blk, uint8_t *u, float *s, float *o)
 {
     const block_q4_K *x = (const block_q4_K *)blk;
-    float d = hearth_f16c(x->d), dmin = hearth_f16c(x->dmin);
-    for (int j = 0; j < 8; j++) {
-        uint8_t sc, m;
-        hearth_k4_scale_min(j, x->scales, &sc, &m);
-        s[j] = d * (float)sc;
-        o[j] = -(dmin * (float)m);
-    }
+    /* the 8 six-bit scales and 8 mins, four at a time with 32-bit masks (the layout
+     * hearth_k4_scale_min reads one by one), then scaled 8 lanes at a time */
+    uint32_t p[3], sm[4];
+    memcpy(p, x->scales, 12);
+    const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+    sm[0] = p[0] & low6;
+    sm[1] = (p[2] & low4) | (((p[0] >> 6) & low2) << 4);
+    sm[2] = p[1] & low6;
+    sm[3] = ((p[2] >> 4) & low4) | (((p[1] >> 6) & low2) << 4);
+    __m128i b = _mm_loadu_si128((const __m128i *)sm);
+    __m256 d = _mm256_set1_ps(hearth_f16c(x->d)), dmin = _mm256_set1_ps(hearth_f16c(x->dmin));
+    _mm256_storeu_ps(s, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b))));
+    __m256 m = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(b, 8))));
+    _mm256_storeu_ps(o, _mm256_xor_ps(m, _mm256_set1_ps(-0.0f)));
     for (int c = 0; c < 4; c++)
         for (int l = 0; l < 32; l++) {
             u[64 * c + l] = x->qs[32 * c + l] & 0x0f;
@@ -128,20 +135,24 @@ static inline void unpack_q4_K(const uint8_t *blk, uint8_t *u, float *s, float *
 static inline void unpack_q6_K(const uint8_t *blk, uint8_t *u, float *s, float *o)
 {
     const block_q6_K *x = (const block_q6_K *)blk;
-    float d = hearth_f16c(x->d);
-    for (int g = 0; g < 16; g++) {
-        s[g] = d * (float)x->scales[g];
-        o[g] = -(0.0f * 0.0f); /* no mins (has_min is false: never read) */
-    }
-    for (int c = 0; c < 2; c++) {
-        const uint8_t *ql = x->ql + 64 * c, *qh = x->qh + 32 * c;
-        uint8_t *q = u + 128 * c; /* q + 32: the stored 6-bit value */
-        for (int l = 0; l < 32; l++) {
-            q[l] = (uint8_t)((ql[l] & 0x0f) | ((qh[l] & 3) << 4));
-            q[l + 32] = (uint8_t)((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4));
-            q[l + 64] = (uint8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
-            q[l + 96] = (uint8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
-        }
+    __m256 d = _mm256_set1_ps(hearth_f16c(x->d));
+    __m128i sc = _mm_loadu_si128((const __m128i *)x->scales);
+    _mm256_storeu_ps(s, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc))));
+    _mm256_storeu_ps(s + 8, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc, 8)))));
+    /* no mins (has_min is false: never read) */
+    _mm256_storeu_ps(o, _mm256_set1_ps(-0.0f));
+    _mm256_storeu_ps(o + 8, _mm256_set1_ps(-0.0f));
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(3), m30 = _mm256_set1_epi8(0x30);
+    for (int c = 0; c < 2; c++) { /* q + 32, the stored 6-bit value: low 4 bits ql, high 2 qh */
+        __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * c));
+        __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * c + 32));
+        __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * c));
+        __m256i *q = (__m256i *)(u + 128 * c);
+        _mm256_storeu_si256(q, _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(h, m3), 4)));
+        _mm256_storeu_si256(q + 1, _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30)));
+        _mm256_storeu_si256(q + 2, _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30)));
+        _mm256_storeu_si256(q + 3, _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m30)));
     }
 }
 
@@ -256,7 +267,7 @@ static inline void pack_panel(const gemm_desc *D, int lanes, const uint8_t *w, s
                 for (int gl = 0; gl < D->wblock / D->G; gl++) {
                     uint8_t *pg = panel + (size_t)((e / D->G) + gl) * pstride;
                     memcpy(pg + ns * vb + row * 4, &s[gl], 4);
-                    memcpy(pg + ns * vb + vb + row * 4, &o[gl], 4);
+                    if (D->has_min) memcpy(pg + ns * vb + vb + row * 4, &o[gl], 4); /* else unread */
                 }
             }
             for (int c = 0; c < D->wblock; c += 32) {
