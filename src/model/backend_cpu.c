@@ -39,8 +39,12 @@ typedef struct cpu_backend {
 #define F(buf) ((float *)(buf)->data)
 #define CF(buf) ((const float *)(buf)->data)
 
-/* Rows per job below which threading costs more than it saves. */
+/* Below this many rows, or this many elements in all, threading costs more than it saves:
+ * the per-head norms and RoPE of one decoded token (a few thousand elements) run inline, so
+ * a decode step hands out only its matmuls and attention (a worker preempted on a busy
+ * machine then stalls fewer hand-offs). */
 #define CPU_PAR_MIN_ROWS 4
+#define CPU_PAR_MIN_ELEMS 16384
 
 typedef void (*row_fn)(void *arg, int64_t r0, int64_t r1);
 typedef struct par_job {
@@ -57,9 +61,9 @@ static void par_worker(void *arg, int ith, int nth)
     if (r0 < r1) j->fn(j->arg, r0, r1);
 }
 
-static void par_rows(cpu_backend *cb, row_fn fn, void *arg, int64_t rows)
+static void par_rows(cpu_backend *cb, row_fn fn, void *arg, int64_t rows, int64_t cols)
 {
-    if (rows < CPU_PAR_MIN_ROWS || cb->n_threads <= 1) {
+    if (rows < CPU_PAR_MIN_ROWS || rows * cols < CPU_PAR_MIN_ELEMS || cb->n_threads <= 1) {
         fn(arg, 0, rows);
         return;
     }
@@ -211,7 +215,7 @@ static void cpu_rmsnorm(hearth_backend *be, const hearth_buffer *x, const hearth
                         int64_t rows, int64_t n, float eps, hearth_buffer *out)
 {
     norm_args a = {CPU(be)->k, CF(x), F(out), w ? w->f32 : NULL, NULL, n, eps};
-    par_rows(CPU(be), rmsnorm_rows, &a, rows);
+    par_rows(CPU(be), rmsnorm_rows, &a, rows, n);
 }
 
 static void cpu_layernorm(hearth_backend *be, const hearth_buffer *x, const hearth_bweight *w,
@@ -219,7 +223,7 @@ static void cpu_layernorm(hearth_backend *be, const hearth_buffer *x, const hear
                           hearth_buffer *out)
 {
     norm_args a = {CPU(be)->k, CF(x), F(out), w ? w->f32 : NULL, b ? b->f32 : NULL, n, eps};
-    par_rows(CPU(be), layernorm_rows, &a, rows);
+    par_rows(CPU(be), layernorm_rows, &a, rows, n);
 }
 
 static void cpu_rope_table(hearth_backend *be, const hearth_rope_params *rope, const int32_t *pos,
@@ -259,7 +263,7 @@ static void cpu_rope(hearth_backend *be, hearth_buffer *x, int32_t n_tok, int32_
                      int32_t head_dim, const hearth_rope_params *rope, const hearth_buffer *table)
 {
     rope_args a = {F(x), CF(table), n_head, head_dim, rope->n_rot, rope->mode};
-    par_rows(CPU(be), rope_rows, &a, (int64_t)n_tok * n_head);
+    par_rows(CPU(be), rope_rows, &a, (int64_t)n_tok * n_head, head_dim);
 }
 
 static void cpu_swiglu(hearth_backend *be, const hearth_buffer *gate, const hearth_buffer *up,
