@@ -18,7 +18,7 @@
 #define TILE_ROWS 16   /* prefill: rows per work item                                      */
 #define TILE_TOKS 64   /* prefill without a gemm kernel: tokens per work item             */
 #define GEMM_TOKS 256  /* prefill with one: tokens per item (their activations stay in L2) */
-#define GEMM_MIN_TOKS 4 /* fewer tokens than this: per-(row, token) dots are as fast       */
+#define GEMM_MIN_TOKS 3 /* fewer tokens than this: per-(row, token) dots are as fast       */
 #define QUANT_ROWS 4   /* activation rows converted per claimed item                      */
 
 typedef struct matmul_job {
