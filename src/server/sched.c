@@ -35,6 +35,7 @@ struct sched {
     pthread_cond_t cv;        /* wakes workers (new requests) and the reaper                  */
     sched_params p;
     sched_model *models;
+    struct loading *loading;  /* models being loaded now: later requests wait for them       */
     pthread_t reaper;
     bool stopping;
     bool closing;             /* shutting down: no new work, everything pending is cancelled */
@@ -408,42 +409,55 @@ static hearth_status resolve(const char *name, char *display, size_t dsize, char
     return store_resolve_name(&n, path, psize, err);
 }
 
+/* A load in progress, on the loading thread's stack: concurrent requests for the same model
+ * wait for it instead of loading the file again (three requests must not cost three loads). */
+struct loading {
+    const char *path;
+    struct loading *next;
+};
+
 sched_model *sched_acquire(sched *s, const char *requested, hearth_error *err)
 {
     char path[4096], name[400];
     if (resolve(requested, name, sizeof name, path, sizeof path, err) != HEARTH_OK) return NULL;
     pthread_mutex_lock(&s->mu);
-    if (s->closing) {
-        pthread_mutex_unlock(&s->mu);
-        hearth_fail(err, HEARTH_ERR_CANCELLED, "the server is shutting down");
-        return NULL;
-    }
-    for (sched_model *m = s->models; m; m = m->next) {
-        if (!strcmp(m->path, path)) {
-            m->refs++;
-            m->expires = 0;
+    for (;;) {
+        if (s->closing) {
             pthread_mutex_unlock(&s->mu);
-            return m;
+            hearth_fail(err, HEARTH_ERR_CANCELLED, "the server is shutting down");
+            return NULL;
         }
+        for (sched_model *m = s->models; m; m = m->next) {
+            if (!strcmp(m->path, path)) {
+                m->refs++;
+                m->expires = 0;
+                pthread_mutex_unlock(&s->mu);
+                return m;
+            }
+        }
+        bool busy = false;
+        for (struct loading *l = s->loading; l; l = l->next) busy |= !strcmp(l->path, path);
+        if (!busy) break;
+        pthread_cond_wait(&s->cv, &s->mu); /* the loader broadcasts when it is done */
     }
+    struct loading me = {path, s->loading};
+    s->loading = &me;
     pthread_mutex_unlock(&s->mu);
     /* Load without the lock: loading takes seconds and other models keep serving. */
     sched_model *m = model_load(s, name, path, err);
-    if (!m) return NULL;
     pthread_mutex_lock(&s->mu);
-    for (sched_model *o = s->models; o; o = o->next) {
-        if (!strcmp(o->path, path)) { /* someone else loaded it meanwhile: use theirs */
-            o->refs++;
-            o->expires = 0;
-            pthread_mutex_unlock(&s->mu);
-            model_unload(m);
-            return o;
+    for (struct loading **pp = &s->loading; *pp; pp = &(*pp)->next)
+        if (*pp == &me) {
+            *pp = me.next;
+            break;
         }
+    if (m) {
+        m->refs = 1;
+        m->next = s->models;
+        s->models = m;
+        s->m.loaded++;
     }
-    m->refs = 1;
-    m->next = s->models;
-    s->models = m;
-    s->m.loaded++;
+    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return m;
 }
