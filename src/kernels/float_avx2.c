@@ -53,7 +53,9 @@ static inline __attribute__((always_inline)) float dot(int wt, int64_t n, const 
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
     int64_t i = 0;
+    const size_t esize = wt == W_F32 ? 4 : 2;
     for (; i + 32 <= n; i += 32) {
+        hearth_prefetch_ahead((const char *)w + (size_t)i * esize, 32 * esize);
         acc0 = _mm256_fmadd_ps(load8(wt, w, i), _mm256_loadu_ps(y + i), acc0);
         acc1 = _mm256_fmadd_ps(load8(wt, w, i + 8), _mm256_loadu_ps(y + i + 8), acc1);
         acc2 = _mm256_fmadd_ps(load8(wt, w, i + 16), _mm256_loadu_ps(y + i + 16), acc2);

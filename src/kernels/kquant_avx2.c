@@ -60,6 +60,7 @@ static void q2_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
     const __m256i m3 = _mm256_set1_epi8(3);
     float sum = 0.0f;
     for (int64_t i = 0; i < n / HEARTH_QK_K; i++) {
+        hearth_prefetch_ahead(&x[i], sizeof x[i]);
         const uint8_t *sc = x[i].scales;
         __m256i mins = _mm256_cvtepu8_epi16(_mm_srli_epi16(
             _mm_and_si128(_mm_loadu_si128((const __m128i *)sc), _mm_set1_epi8((char)0xf0)), 4));
@@ -88,6 +89,7 @@ static void q3_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
     const __m256i m3 = _mm256_set1_epi8(3);
     float sum = 0.0f;
     for (int64_t i = 0; i < n / HEARTH_QK_K; i++) {
+        hearth_prefetch_ahead(&x[i], sizeof x[i]);
         int8_t sc[16];
         hearth_q3k_scales(x[i].scales, sc);
         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
@@ -162,8 +164,10 @@ static void q4_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
     const block_q4_K *x = w;
     const block_q8_K *y = a;
     float sum = 0.0f;
-    for (int64_t i = 0; i < n / HEARTH_QK_K; i++)
+    for (int64_t i = 0; i < n / HEARTH_QK_K; i++) {
+        hearth_prefetch_ahead(&x[i], sizeof x[i]);
         sum += q45_K_block(x[i].scales, x[i].qs, NULL, x[i].d, x[i].dmin, &y[i]);
+    }
     *s = sum;
 }
 
@@ -172,8 +176,10 @@ static void q5_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
     const block_q5_K *x = w;
     const block_q8_K *y = a;
     float sum = 0.0f;
-    for (int64_t i = 0; i < n / HEARTH_QK_K; i++)
+    for (int64_t i = 0; i < n / HEARTH_QK_K; i++) {
+        hearth_prefetch_ahead(&x[i], sizeof x[i]);
         sum += q45_K_block(x[i].scales, x[i].qs, x[i].qh, x[i].d, x[i].dmin, &y[i]);
+    }
     *s = sum;
 }
 
@@ -185,6 +191,7 @@ static void q6_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
     const __m256i m30 = _mm256_set1_epi8(0x30);
     float sum = 0.0f;
     for (int64_t i = 0; i < n / HEARTH_QK_K; i++) {
+        hearth_prefetch_ahead(&x[i], sizeof x[i]);
         const int8_t *sc = x[i].scales;
         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
         int32_t offset = 32 * scaled_bsums(y[i].bsums, sc16);

@@ -77,13 +77,24 @@ static void q8_0_to_float(const void *src, float *y, int64_t n)
 static void q8_0_vec_dot(int64_t n, float *s, const void *w, const void *a)
 {
     const block_q8_0 *x = w, *y = a;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 32; i++) {
+    /* two accumulators: the FMA chain, not the loads, would otherwise set the pace */
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t nb = n / 32, i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        hearth_prefetch_ahead(&x[i], 2 * sizeof x[i]);
+        __m256i d0 = hearth_avx2_dot_i8(_mm256_loadu_si256((const __m256i *)x[i].qs),
+                                        _mm256_loadu_si256((const __m256i *)y[i].qs));
+        __m256i d1 = hearth_avx2_dot_i8(_mm256_loadu_si256((const __m256i *)x[i + 1].qs),
+                                        _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
+        acc0 = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), _mm256_cvtepi32_ps(d0), acc0);
+        acc1 = _mm256_fmadd_ps(block_scale(x[i + 1].d, y[i + 1].d), _mm256_cvtepi32_ps(d1), acc1);
+    }
+    for (; i < nb; i++) {
         __m256i d = hearth_avx2_dot_i8(_mm256_loadu_si256((const __m256i *)x[i].qs),
                                        _mm256_loadu_si256((const __m256i *)y[i].qs));
-        acc = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), _mm256_cvtepi32_ps(d), acc);
+        acc0 = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), _mm256_cvtepi32_ps(d), acc0);
     }
-    *s = hearth_avx2_hsum(acc);
+    *s = hearth_avx2_hsum(_mm256_add_ps(acc0, acc1));
 }
 
 static void q4_0_vec_dot(int64_t n, float *s, const void *w, const void *a)
@@ -93,6 +104,7 @@ static void q4_0_vec_dot(int64_t n, float *s, const void *w, const void *a)
     __m256 acc = _mm256_setzero_ps();
     const __m256i off = _mm256_set1_epi8(8);
     for (int64_t i = 0; i < n / 32; i++) {
+        hearth_prefetch_ahead(&x[i], sizeof x[i]);
         __m256i q = _mm256_sub_epi8(unpack_nibbles(x[i].qs), off);
         __m256i d = hearth_avx2_dot_i8(q, _mm256_loadu_si256((const __m256i *)y[i].qs));
         acc = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), _mm256_cvtepi32_ps(d), acc);
@@ -107,6 +119,7 @@ static void q5_0_vec_dot(int64_t n, float *s, const void *w, const void *a)
     __m256 acc = _mm256_setzero_ps();
     const __m256i off = _mm256_set1_epi8(16);
     for (int64_t i = 0; i < n / 32; i++) {
+        hearth_prefetch_ahead(&x[i], sizeof x[i]);
         __m256i q = _mm256_or_si256(unpack_nibbles(x[i].qs), spread_bits(x[i].qh));
         q = _mm256_sub_epi8(q, off);
         __m256i d = hearth_avx2_dot_i8(q, _mm256_loadu_si256((const __m256i *)y[i].qs));
@@ -132,9 +145,11 @@ static void q4_1_vec_dot(int64_t n, float *s, const void *w, const void *a)
     const block_q4_1 *x = w;
     const block_q8_0 *y = a;
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 32; i++)
+    for (int64_t i = 0; i < n / 32; i++) {
+        hearth_prefetch_ahead(&x[i], sizeof x[i]);
         acc = offset_block(unpack_nibbles(x[i].qs), &y[i], hearth_f16c(x[i].d),
                            hearth_f16c(x[i].m), acc);
+    }
     *s = hearth_avx2_hsum(acc);
 }
 
@@ -144,6 +159,7 @@ static void q5_1_vec_dot(int64_t n, float *s, const void *w, const void *a)
     const block_q8_0 *y = a;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 32; i++) {
+        hearth_prefetch_ahead(&x[i], sizeof x[i]);
         __m256i q = _mm256_or_si256(unpack_nibbles(x[i].qs), spread_bits(x[i].qh));
         acc = offset_block(q, &y[i], hearth_f16c(x[i].d), hearth_f16c(x[i].m), acc);
     }
