@@ -29,9 +29,11 @@ echo "batching: $out"
 echo "$out" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
-b, q = r["n_mean_batch"], r["ratio"]
+b = r["n_mean_batch"]
+# Structural, not a timing: 4 requests in flight must share decode steps (mean batch near 4).
+# Their wall time ("ratio") is printed above for people; on a quiet machine and a tiny model
+# fixed per-request costs dominate it, so it is no assertion (timings belong to bench/).
 assert b >= 3, "4 concurrent requests did not share decode steps: mean batch %s" % b
-assert q < 3.0, "4 concurrent requests took %sx the time of one (queued, not batched?)" % q
 ' || srv_fail "continuous batching"
 srv_stop
 
