@@ -1,17 +1,21 @@
 #!/bin/sh
 # tests/cli/agent_mcp_npm.sh — the agent's MCP client against the reference npm servers
-# (@modelcontextprotocol/server-everything and server-filesystem). They are not a dependency:
-# install them outside the repository, then point HEARTH_MCP_NPM at their node_modules:
-#   npm install --prefix ../scratch/mcp-npm @modelcontextprotocol/server-everything \
-#       @modelcontextprotocol/server-filesystem
-# Without node or the packages this test prints SKIP and why (it does not pretend to pass).
+# (@modelcontextprotocol/server-everything and server-filesystem). They are not a dependency of
+# hearth: the test installs them outside the repository (into $HEARTH_MCP_NPM's parent, default
+# /tmp/hearth-npm-mcp) when they are missing. Without node, or with the npm registry out of reach,
+# it prints SKIP and why (it does not pretend to pass).
 set -u
 H=${HEARTH:-build/hearth}
-NM=${HEARTH_MCP_NPM:-$(cd "$(dirname "$0")/../.." && pwd)/../scratch/mcp-npm/node_modules}
+NM=${HEARTH_MCP_NPM:-/tmp/hearth-npm-mcp/node_modules}
 N="$NM/@modelcontextprotocol"
 if ! command -v node >/dev/null 2>&1; then echo "SKIP: node is not installed"; exit 0; fi
 if [ ! -f "$N/server-everything/dist/index.js" ] || [ ! -f "$N/server-filesystem/dist/index.js" ]; then
-    echo "SKIP: MCP npm servers not found under $NM (see the header of this script)"; exit 0
+    if ! command -v npm >/dev/null 2>&1 || ! timeout 20 npm ping >/dev/null 2>&1; then
+        echo "SKIP: MCP npm servers not under $NM and the npm registry is out of reach"; exit 0
+    fi
+    timeout 300 npm install --prefix "$(dirname "$NM")" --no-audit --no-fund --loglevel=error \
+        @modelcontextprotocol/server-everything @modelcontextprotocol/server-filesystem >/dev/null 2>&1 ||
+        { echo "FAIL: npm install of the MCP servers failed"; exit 1; }
 fi
 T=$(mktemp -d /tmp/hearth-mcp-npm-XXXXXX)
 trap 'rm -rf "$T"' EXIT
