@@ -92,7 +92,7 @@ static bool peer_closed(int fd)
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-bool api_job_stream(api_job *job, http_response *res, const char *content_type, hearth_error *err)
+static bool job_stream(api_job *job, http_response *res, const char *content_type, hearth_error *err)
 {
     if (!(job->stream = http_stream_new(content_type))) {
         hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
@@ -104,6 +104,15 @@ bool api_job_stream(api_job *job, http_response *res, const char *content_type, 
     http_stream_close(job->stream);
     job->stream = NULL;
     return false;
+}
+
+api_job_outcome api_job_start(api_job *job, const http_request *req, http_response *res, bool stream,
+                              const char *content_type, hearth_error *err)
+{
+    if (stream) return job_stream(job, res, content_type, err) ? API_JOB_STREAMING : API_JOB_FAILED;
+    if (!api_job_run(job, err)) return API_JOB_FAILED;
+    api_job_wait(job, req);
+    return API_JOB_DONE;
 }
 
 void api_job_wait(api_job *job, const http_request *req)

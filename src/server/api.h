@@ -51,7 +51,14 @@ struct api_job {
 bool api_job_run(api_job *job, hearth_error *err);
 /* Streams the reply (job->on_piece/on_finish set): true once the job runs — it then frees
  * itself; false with err filled when nothing could be queued (the job is still the caller's). */
-bool api_job_stream(api_job *job, http_response *res, const char *content_type, hearth_error *err);
+/* Runs the job and answers: with stream, the reply is a stream of content_type chunks and the
+ * job frees itself when done (API_JOB_STREAMING); otherwise it waits for every request
+ * (API_JOB_DONE: the caller writes the reply, then frees the job). API_JOB_FAILED: nothing
+ * was queued, err says why, the job is the caller's to free. Set on_piece/on_finish/want_piece
+ * first (they are used only when streaming). */
+typedef enum { API_JOB_FAILED, API_JOB_STREAMING, API_JOB_DONE } api_job_outcome;
+api_job_outcome api_job_start(api_job *job, const http_request *req, http_response *res, bool stream,
+                              const char *content_type, hearth_error *err);
 /* Non-streaming: waits until every request is done; if req's client hangs up meanwhile, the
  * generations are cancelled (finish GEN_CANCELLED). */
 void api_job_wait(api_job *job, const http_request *req);

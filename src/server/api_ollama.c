@@ -232,35 +232,31 @@ static void generate(server_state *s, const http_request *req, json_t *body, boo
         if (!st) st = api_compile_schema(m, r, &err);
         if (st) status = api_status_for(st);
     }
-    if (!status && stream) {
+    if (!status) {
         job->on_piece = on_piece;
         job->on_finish = on_finish;
         job->want_piece = want_piece;
-        if (api_job_stream(job, res, "application/x-ndjson", &err)) return; /* the job frees itself */
-        status = api_status_for(err.status);
-    } else if (!status) {
-        if (!api_job_run(job, &err)) {
+        api_job_outcome run = api_job_start(job, req, res, stream, "application/x-ndjson", &err);
+        if (run == API_JOB_STREAMING) return; /* the job frees itself */
+        if (run == API_JOB_FAILED) {
             status = api_status_for(err.status);
+        } else if (r->finish == GEN_ERROR) {
+            http_reply_error(res, 500, "%s", r->error);
         } else {
-            api_job_wait(job, req);
-            if (r->finish == GEN_ERROR) {
-                http_reply_error(res, 500, "%s", r->error);
+            json_t *o = head(job);
+            if (chat) {
+                json_object_set_new(o, "message", full_message(job, true, f->think));
+            } else if (f->think) { /* generate: "thinking" beside "response" */
+                json_t *msg = json_object();
+                split_thinking(r->text ? r->text : "", msg);
+                json_object_set(o, "response", json_object_get(msg, "content"));
+                if (json_object_get(msg, "thinking")) json_object_set(o, "thinking", json_object_get(msg, "thinking"));
+                json_decref(msg);
             } else {
-                json_t *o = head(job);
-                if (chat) {
-                    json_object_set_new(o, "message", full_message(job, true, f->think));
-                } else if (f->think) { /* generate: "thinking" beside "response" */
-                    json_t *msg = json_object();
-                    split_thinking(r->text ? r->text : "", msg);
-                    json_object_set(o, "response", json_object_get(msg, "content"));
-                    if (json_object_get(msg, "thinking")) json_object_set(o, "thinking", json_object_get(msg, "thinking"));
-                    json_decref(msg);
-                } else {
-                    json_object_set_new(o, "response", api_text(r->text, r->text_len));
-                }
-                add_stats(job, o);
-                http_reply_json(res, 200, o);
+                json_object_set_new(o, "response", api_text(r->text, r->text_len));
             }
+            add_stats(job, o);
+            http_reply_json(res, 200, o);
         }
     }
     if (status) http_reply_error(res, status, "%s", err.message);

@@ -279,17 +279,15 @@ static void completion(server_state *s, const http_request *req, json_t *b, bool
         if (!st) st = api_compile_schema(sched_model_handle(job->model), r, &err);
         if (st) status = api_status_for(st);
     }
-    if (!status && stream) {
+    if (!status) {
         job->on_piece = on_piece;
         job->on_finish = on_finish;
         job->want_piece = want_piece;
-        if (api_job_stream(job, res, "text/event-stream", &err)) return; /* the job frees itself */
-        status = api_status_for(err.status);
-    } else if (!status) {
-        if (!api_job_run(job, &err)) {
+        api_job_outcome run = api_job_start(job, req, res, stream, "text/event-stream", &err);
+        if (run == API_JOB_STREAMING) return; /* the job frees itself */
+        if (run == API_JOB_FAILED) {
             status = api_status_for(err.status);
         } else {
-            api_job_wait(job, req);
             json_t *choices = json_array();
             const char *failed = NULL;
             for (int i = 0; i < job->n_submitted; i++) {

@@ -57,7 +57,9 @@ for i in 1 2 3; do
     curl -sN "$SRV_URL/api/generate" -d "{\"model\":\"small\",\"prompt\":\"go\",\"stream\":$stream,\"options\":{\"num_predict\":4000}}" \
         >"$T/term$i.out" 2>&1 &
 done
-i=0; until curl -s "$SRV_URL/metrics" | grep -q "^hearth_queued_requests 2"; do
+# Wait until all three were queued (a counter: a random-weight model may end one early with
+# its end-of-turn token, so "2 waiting right now" is a race), then stop the server.
+i=0; until curl -s "$SRV_URL/metrics" | grep -q "^hearth_generation_requests_total 3"; do
     i=$((i+1)); [ $i -gt 600 ] && srv_fail "requests did not queue within 60 s"; sleep 0.1
 done
 start=$(date +%s)
