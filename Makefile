@@ -135,10 +135,13 @@ deps:
 check-deps:
 	@./scripts/deps.sh --check
 
-# check: the release build runs the CLI tests and valgrind; the sanitizer build runs everything.
+# check: the release build runs the CLI tests and valgrind; the sanitizer build runs everything;
+# clang (when installed) must compile everything warning-free too.
 check: check-deps
 	@$(MAKE) --no-print-directory tests BUILD=build
 	@$(MAKE) --no-print-directory tests SAN=1 BUILD=build-asan
+	@if command -v clang >/dev/null 2>&1; then $(MAKE) --no-print-directory tests CC=clang BUILD=build-clang; \
+	 else echo "check: clang is not installed; skipping the clang -Werror build"; fi
 	@./tests/run.sh build build-asan
 
 demo: deps
