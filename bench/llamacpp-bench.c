@@ -16,28 +16,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "ggml-backend.h"
-#include "llama.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void quiet(enum ggml_log_level level, const char *text, void *user)
-{
-    (void)user;
-    if (level >= GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
-}
-
-static bool no_progress(float progress, void *user)
-{
-    (void)progress;
-    (void)user;
-    return true;
-}
+#include "llamacpp-common.h"
 
 static int decode_run(struct llama_context *ctx, const llama_token *toks, int n, int one_by_one)
 {

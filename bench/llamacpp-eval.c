@@ -13,21 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ggml-backend.h"
-#include "llama.h"
-
-static void quiet(enum ggml_log_level level, const char *text, void *user)
-{
-    (void)user;
-    if (level >= GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
-}
-
-static bool no_progress(float progress, void *user)
-{
-    (void)progress;
-    (void)user;
-    return true;
-}
+#include "llamacpp-common.h"
 
 int main(int argc, char **argv)
 {

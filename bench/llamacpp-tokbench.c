@@ -13,21 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "ggml-backend.h"
-#include "llama.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void quiet(enum ggml_log_level level, const char *text, void *user)
-{
-    (void)user;
-    if (level >= GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
-}
+#include "llamacpp-common.h"
 
 int main(int argc, char **argv)
 {
