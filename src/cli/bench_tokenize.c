@@ -11,13 +11,6 @@
 
 #include "cli/cli.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int cli_bench_tokenize(const char *model_path, double mb, int reps, bool json)
 {
     hearth_error err = {0};
@@ -36,7 +29,7 @@ int cli_bench_tokenize(const char *model_path, double mb, int reps, bool json)
     unsigned long long tokens = 0;
     int rc = 0;
     for (int r = 0; r < reps && !rc; r++) {
-        double t0 = now();
+        double t0 = cli_now();
         unsigned long long n_tok = 0;
         for (size_t off = 0; off < len;) {
             size_t end = off + 4096 < len ? off + 4096 : len;
@@ -49,7 +42,7 @@ int cli_bench_tokenize(const char *model_path, double mb, int reps, bool json)
             n_tok += (unsigned long long)n;
             off = end;
         }
-        double dt = now() - t0;
+        double dt = cli_now() - t0;
         if (dt < best) best = dt;
         tokens = n_tok;
     }

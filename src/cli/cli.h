@@ -49,5 +49,6 @@ bool cli_parse_long(const char *cmd, const char *opt, const char *s, long min, l
 bool cli_parse_gpu_layers(const char *cmd, const char *s, int *out);
 bool cli_parse_float(const char *cmd, const char *opt, const char *s, double min, double max, double *out);
 bool cli_stderr_is_tty(void);
+double cli_now(void); /* monotonic seconds, for the speed lines */
 
 #endif

@@ -58,13 +58,6 @@ static stat2 stats(const double *v, int n)
     return s;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* ---- memory bandwidth: threads summing disjoint slices of a buffer bigger than any cache -- */
 typedef struct {
     const uint64_t *p;
@@ -97,7 +90,7 @@ static double measure_bandwidth(int threads)
     pthread_t tid[64];
     if (threads > 64) threads = 64;
     for (int rep = 0; rep < 4; rep++) {
-        double t0 = now();
+        double t0 = cli_now();
         for (int t = 0; t < threads; t++) {
             slices[t] = (bw_slice){buf + n / threads * t, n / threads, 0};
             pthread_create(&tid[t], NULL, bw_read, &slices[t]);
@@ -107,7 +100,7 @@ static double measure_bandwidth(int threads)
             pthread_join(tid[t], NULL);
             sink += slices[t].sum;
         }
-        double gbs = bytes / (now() - t0) / 1e9;
+        double gbs = bytes / (cli_now() - t0) / 1e9;
         if (gbs > best && sink != 1) best = gbs;
     }
     free(buf);
@@ -119,13 +112,13 @@ static int run_pass(hearth_context *ctx, const hearth_token *toks, int n, bool o
                     double *tps, hearth_error *err)
 {
     hearth_kv_clear(ctx);
-    double t0 = now();
+    double t0 = cli_now();
     int step = one_by_one ? 1 : n;
     for (int i = 0; i < n; i += step) {
         hearth_batch b = {.n_tokens = step, .tokens = toks + i};
         if (hearth_decode(ctx, &b, err) != HEARTH_OK) return 1;
     }
-    *tps = n / (now() - t0);
+    *tps = n / (cli_now() - t0);
     return 0;
 }
 
@@ -195,7 +188,7 @@ int cmd_bench(int argc, char **argv)
     double *pps = calloc((size_t)reps, sizeof *pps), *tgs = calloc((size_t)reps, sizeof *tgs);
     int rc = 0;
     for (long r = -1; r < reps && !rc; r++) { /* r = -1 warms caches and page mappings */
-        double v;
+        double v = 0; /* run_pass leaves it unset when a decode fails */
         if (pp > 0) {
             rc |= run_pass(ctx, toks, (int)pp, false, &v, &err);
             if (r >= 0) pps[r] = v;

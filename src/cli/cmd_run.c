@@ -168,18 +168,11 @@ typedef struct stream_state {
     int32_t n;
 } stream_state;
 
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static bool on_token(const hearth_sample *s, const char *piece, int32_t len, void *user)
 {
     (void)s;
     stream_state *st = user;
-    if (st->n++ == 0) st->t_first = now_sec();
+    if (st->n++ == 0) st->t_first = cli_now();
     if (st->print && len > 0) {
         fwrite(piece, 1, (size_t)len, stdout);
         fflush(stdout);
@@ -405,10 +398,10 @@ static int generate(hearth_model *m, const run_opts *o, const char *prompt, size
     stream_state st = {.print = !o->json && n_samples == 1};
     hearth_generate_params gp = {.model = m, .max_tokens = (int32_t)o->n_predict, .on_token = on_token, .user = &st,
                                  .n_samples = n_samples};
-    double t0 = now_sec();
+    double t0 = cli_now();
     hearth_status s = n_samples == 1 ? hearth_generate(ctx, smps[0], toks, n_prompt, &gp, &gens[0], &err)
                                      : hearth_generate_n(ctx, smps, toks, n_prompt, &gp, gens, &chosen, &err);
-    double t1 = now_sec();
+    double t1 = cli_now();
     if (!s && n_samples > 1 && !o->vote) {
         hearth_confidence conf[64];
         for (int32_t i = 0; i < n_samples; i++) conf[i] = gens[i].confidence;

@@ -223,13 +223,6 @@ static int build_config(opts *o)
     return 0;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -275,13 +268,13 @@ int cmd_synth(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    double t0 = now();
+    double t0 = cli_now();
     hearth_status st = hearth_synth_model(&o.c, o.out, progress, &tty, &res, &err);
     if (tty) fprintf(stderr, "\r\033[K");
     if (st == HEARTH_ERR_CANCELLED) return cli_fail("synth", "interrupted; %s was not written", o.out);
     if (st == HEARTH_ERR_INVALID_ARG) return cli_usage_error("synth", "%s", err.message);
     if (st) return cli_fail("synth", "%s", err.message);
-    double secs = now() - t0;
+    double secs = cli_now() - t0;
     if (o.json) {
         json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f}", "path", o.out, "arch", res.arch, "type",
                               o.type ? o.type : "f16", "n_params", (json_int_t)res.n_params, "n_tensors",
