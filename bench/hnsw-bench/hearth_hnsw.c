@@ -21,15 +21,41 @@ static double gauss(void)
     return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
-/* n points around n/100 cluster centres (spread 0.5 of the centre norm), normalized, so the
- * data has the clumps real embeddings have rather than uniform noise. */
-static void make(float *out, size_t n, int dim, const float *centres, size_t n_centres)
+/* Embedding-like data: a sentence encoder maps a corpus onto topic clumps whose members vary
+ * along a few directions of their own (real 384-d embeddings have an intrinsic dimension in the
+ * tens, not 384). So: n_centres unit-norm topic centres; each topic gets `latent` random
+ * directions; a point is its centre + spread * (a Gaussian mix of those directions) + noise *
+ * (isotropic Gaussian), normalized. spread and noise are norms relative to the centre's 1. */
+typedef struct gen {
+    int dim, latent;
+    size_t n_centres;
+    float spread, noise;
+    float *centres, *basis; /* n_centres x dim; n_centres x latent x dim */
+} gen;
+
+static void unit_gauss(float *v, int dim)
 {
+    double s = 0;
+    for (int d = 0; d < dim; d++) v[d] = (float)gauss(), s += (double)v[d] * v[d];
+    float inv = (float)(1.0 / sqrt(s));
+    for (int d = 0; d < dim; d++) v[d] *= inv;
+}
+
+static void make(float *out, size_t n, const gen *g)
+{
+    int dim = g->dim;
+    float sl = g->spread / sqrtf((float)(g->latent ? g->latent : 1)), sn = g->noise / sqrtf((float)dim);
     for (size_t i = 0; i < n; i++) {
-        const float *c = centres + (size_t)(rng % n_centres) * dim;
+        size_t c = (size_t)(rng % g->n_centres);
         float *x = out + i * dim;
+        memcpy(x, g->centres + c * dim, (size_t)dim * sizeof *x);
+        for (int j = 0; j < g->latent; j++) {
+            float z = sl * (float)gauss();
+            const float *b = g->basis + (c * g->latent + (size_t)j) * dim;
+            for (int d = 0; d < dim; d++) x[d] += z * b[d];
+        }
         double s = 0;
-        for (int d = 0; d < dim; d++) x[d] = c[d] + 0.5f * (float)gauss(), s += (double)x[d] * x[d];
+        for (int d = 0; d < dim; d++) x[d] += sn * (float)gauss(), s += (double)x[d] * x[d];
         float inv = (float)(1.0 / sqrt(s));
         for (int d = 0; d < dim; d++) x[d] *= inv;
     }
@@ -49,19 +75,27 @@ static void save(const char *dir, const char *name, const void *p, size_t bytes)
 
 int main(int argc, char **argv)
 {
-    if (argc != 7) {
-        fprintf(stderr, "usage: hearth_hnsw N DIM NQ M EFC OUTDIR\n");
+    if (argc != 11) {
+        fprintf(stderr, "usage: hearth_hnsw N DIM NQ M EFC OUTDIR CLUSTERS LATENT SPREAD NOISE\n"
+                        "(HNSW_BENCH_DATA_ONLY=1: write the data set and ground truth, build no index)\n");
         return 2;
     }
     size_t n = (size_t)atol(argv[1]), nq = (size_t)atol(argv[3]);
     int dim = atoi(argv[2]), M = atoi(argv[4]), efc = atoi(argv[5]);
     const char *dir = argv[6];
-    size_t n_centres = n / 100 ? n / 100 : 1;
-    float *centres = malloc(n_centres * dim * sizeof *centres);
-    for (size_t i = 0; i < n_centres * dim; i++) centres[i] = (float)gauss() / sqrtf((float)dim) * 4;
+    gen g = {.dim = dim, .n_centres = (size_t)atol(argv[7]), .latent = atoi(argv[8]), .spread = (float)atof(argv[9]),
+             .noise = (float)atof(argv[10])};
+    if (n < 10 || dim < 1 || nq < 1 || g.n_centres < 1 || g.latent < 0) {
+        fprintf(stderr, "hearth_hnsw: bad sizes\n");
+        return 2;
+    }
+    g.centres = malloc(g.n_centres * dim * sizeof *g.centres);
+    g.basis = malloc(g.n_centres * (size_t)(g.latent ? g.latent : 1) * dim * sizeof *g.basis);
+    for (size_t c = 0; c < g.n_centres; c++) unit_gauss(g.centres + c * dim, dim);
+    for (size_t b = 0; b < g.n_centres * (size_t)g.latent; b++) unit_gauss(g.basis + b * dim, dim);
     float *data = malloc(n * dim * sizeof *data), *queries = malloc(nq * dim * sizeof *queries);
-    make(data, n, dim, centres, n_centres);
-    make(queries, nq, dim, centres, n_centres);
+    make(data, n, &g);
+    make(queries, nq, &g);
     int64_t *ids = malloc(n * sizeof *ids);
     for (size_t i = 0; i < n; i++) ids[i] = (int64_t)i;
     int32_t *gt = malloc(nq * 10 * sizeof *gt);
@@ -78,8 +112,9 @@ int main(int argc, char **argv)
     save(dir, "data.bin", data, n * dim * sizeof *data);
     save(dir, "queries.bin", queries, nq * dim * sizeof *queries);
     save(dir, "gt.bin", gt, nq * 10 * sizeof *gt);
-    printf("data: %zu x %d clustered (%zu clusters), %zu queries; exact search %.0f q/s\n", n, dim, n_centres, nq,
-           nq / t_exact);
+    printf("data: %zu x %d, %zu clusters (latent %d, spread %.2f, noise %.2f), %zu queries; exact search %.0f q/s\n",
+           n, dim, g.n_centres, g.latent, g.spread, g.noise, nq, nq / t_exact);
+    if (getenv("HNSW_BENCH_DATA_ONLY")) return 0;
 
     rag_hnsw_params p = rag_hnsw_default_params();
     p.M = M;
@@ -98,7 +133,7 @@ int main(int argc, char **argv)
         }
     printf("hearth  build: %.2f s (%.0f inserts/s), M %d, efConstruction %d\n", hearth_time_sec() - t0,
            n / (hearth_time_sec() - t0), M, efc);
-    static const int efs[] = {10, 16, 24, 32, 48, 64, 96, 128, 200};
+    static const int efs[] = {10, 16, 24, 32, 48, 64, 96, 128, 200, 300};
     for (size_t e = 0; e < sizeof efs / sizeof *efs; e++) {
         size_t hits = 0;
         int64_t top[10];
@@ -120,7 +155,8 @@ int main(int argc, char **argv)
         printf("hearth  ef %4d  recall@10 %.4f  %8.0f q/s\n", efs[e], hits / (10.0 * nq), nq / best);
     }
     rag_hnsw_free(h);
-    free(centres);
+    free(g.centres);
+    free(g.basis);
     free(data);
     free(queries);
     free(ids);

@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++) index.addPoint(X + i * dim, i);
     double tb = now() - t0;
     printf("hnswlib build: %.2f s (%.0f inserts/s), M %d, efConstruction %d\n", tb, n / tb, M, efc);
-    static const int efs[] = {10, 16, 24, 32, 48, 64, 96, 128, 200};
+    static const int efs[] = {10, 16, 24, 32, 48, 64, 96, 128, 200, 300};
     for (int ef : efs) {
         index.setEf(ef);
         size_t hits = 0;

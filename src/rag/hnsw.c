@@ -1,9 +1,14 @@
 /*
  * hnsw.c — Hierarchical Navigable Small World graph over inner product (see hnsw.h).
  *
- * Layout is chosen for search speed: vectors in one contiguous array, layer-0 links in one
- * flat array (count + 2M slots per node), upper-layer links per node; "visited" is a stamp
- * per node so a search never clears memory. Distances are -dot(a, b): smaller is closer.
+ * Layout is chosen for search speed. Queries traverse an 8-bit copy of the vectors (vdot.h:
+ * one scale per vector, VNNI dot) kept inside each node's 64-byte-aligned layer-0 block next to
+ * its links, so expanding a node and scoring a neighbour touch 9 cache lines instead of 27 for
+ * float32; the final ef candidates are then re-ranked by exact float dot, so the order and
+ * scores returned are exact and only the traversal is approximate. Inserts build the graph
+ * with float distances (the same graph float search would build). Float vectors live in one
+ * contiguous array; upper-layer links per node; "visited" is a stamp per node so a search
+ * never clears memory. Distances are -dot(a, b): smaller is closer.
  */
 #include <math.h>
 #include <stdio.h>
@@ -36,10 +41,13 @@ struct rag_hnsw {
     double ml;
     uint64_t rng;
     size_t n, cap, n_deleted;
-    /* layer 0, one block per node: [count, 2M link slots][dim floats], padded to 64 bytes, so
-     * expanding a node and scoring it touch neighbouring memory */
+    /* layer 0, one block per node: [count, 2M link slots, f32 scale | pad to 64][qdim u8],
+     * so expanding a node and scoring it touch neighbouring memory */
     uint8_t *level0;
-    size_t stride;
+    size_t stride, q_off, qdim; /* block size, offset of the 8-bit vector, its padded length */
+    float *vecs;                /* n x dim float vectors: inserts and the final re-ranking */
+    bool float_traversal;
+    int8_t *qq;                 /* the query, quantized (scratch, qdim) */
     int64_t *ids;
     uint8_t *level, *deleted;
     uint32_t **upper;   /* per node: level x (M + 1) */
@@ -52,7 +60,16 @@ struct rag_hnsw {
     heap cands, res;
     cand *sel;          /* scratch for neighbour selection (2 * M0 + 2) */
     rag_dot_fn dot;
+    rag_idot_fn idot;
 };
+
+/* How a walk measures distance to the query: float dot (inserts) or the 8-bit copy (queries). */
+typedef struct qctx {
+    const float *q;
+    bool quant;
+    float mul;    /* -(query scale): distance = (idot - corr) * node scale * mul */
+    int32_t corr; /* 128 * sum of the quantized query */
+} qctx;
 
 rag_hnsw_params rag_hnsw_default_params(void)
 {
@@ -166,15 +183,22 @@ hearth_status rag_hnsw_new(int32_t dim, const rag_hnsw_params *p, rag_hnsw **out
     h->efc = HEARTH_MAX(p->ef_construction, p->M);
     h->efs = p->ef_search;
     h->ml = 1.0 / log((double)p->M);
-    h->stride = ((size_t)(h->M0 + 1) * sizeof(uint32_t) + (size_t)dim * sizeof(float) + 63) / 64 * 64;
+    h->q_off = ((size_t)(h->M0 + 2) * sizeof(uint32_t) + 63) / 64 * 64;
+    h->qdim = ((size_t)dim + 63) / 64 * 64;
+    h->stride = h->q_off + h->qdim;
+    h->float_traversal = p->float_traversal;
     h->rng = p->seed ? p->seed : 1;
     h->entry = NONE;
     h->max_level = -1;
     h->cands.max = false;
     h->res.max = true;
     h->dot = rag_dot_get();
+    h->idot = rag_idot_get();
     h->sel = malloc((size_t)(2 * h->M0 + 2) * sizeof *h->sel);
-    if (!h->sel) {
+    h->qq = malloc(h->qdim);
+    if (!h->sel || !h->qq) {
+        free(h->sel);
+        free(h->qq);
         free(h);
         return hearth_fail(err, HEARTH_ERR_NOMEM, "out of memory");
     }
@@ -188,6 +212,8 @@ void rag_hnsw_free(rag_hnsw *h)
     for (size_t i = 0; i < h->n; i++) free(h->upper[i]);
     free(h->upper);
     free(h->level0);
+    free(h->vecs);
+    free(h->qq);
     free(h->ids);
     free(h->level);
     free(h->deleted);
@@ -208,11 +234,20 @@ static bool grow(rag_hnsw *h, size_t need)
     size_t bytes;
     if (!hearth_size_mul(cap, h->stride, &bytes) || cap >= NONE) return false;
     /* aligned blocks (realloc would not keep the 64-byte alignment) */
-    void *l0 = NULL;
-    if (posix_memalign(&l0, 64, bytes) != 0) return false;
+    void *l0 = NULL, *fv = NULL;
+    size_t fbytes;
+    if (!hearth_size_mul(cap, (size_t)h->dim * sizeof(float), &fbytes) || posix_memalign(&fv, 64, fbytes) != 0)
+        return false;
+    if (posix_memalign(&l0, 64, bytes) != 0) {
+        free(fv);
+        return false;
+    }
     if (h->level0) memcpy(l0, h->level0, h->cap * h->stride);
+    if (h->vecs) memcpy(fv, h->vecs, h->cap * (size_t)h->dim * sizeof(float));
     free(h->level0);
+    free(h->vecs);
     h->level0 = l0;
+    h->vecs = fv;
 #define GROW(field, bytes)                                   \
     do {                                                     \
         void *np_ = realloc(h->field, bytes);                \
@@ -230,11 +265,28 @@ static bool grow(rag_hnsw *h, size_t need)
     return true;
 }
 
-static inline const float *vec(const rag_hnsw *h, uint32_t i)
+static inline float *vec(const rag_hnsw *h, uint32_t i) { return h->vecs + (size_t)i * (size_t)h->dim; }
+static inline uint8_t *qvec(const rag_hnsw *h, uint32_t i) { return h->level0 + (size_t)i * h->stride + h->q_off; }
+static inline float *qscale(const rag_hnsw *h, uint32_t i)
 {
-    return (const float *)(h->level0 + (size_t)i * h->stride + (size_t)(h->M0 + 1) * sizeof(uint32_t));
+    return (float *)(void *)(h->level0 + (size_t)i * h->stride + (size_t)(h->M0 + 1) * sizeof(uint32_t));
 }
-static inline float dist(const rag_hnsw *h, const float *q, uint32_t i) { return -h->dot(q, vec(h, i), (size_t)h->dim); }
+static inline float dist(const rag_hnsw *h, const qctx *c, uint32_t i)
+{
+    if (c->quant) return (float)(h->idot(qvec(h, i), h->qq, h->qdim) - c->corr) * (*qscale(h, i) * c->mul);
+    return -h->dot(c->q, vec(h, i), (size_t)h->dim);
+}
+/* the first lines dist() will read for node i (the block's start holds the scale) */
+static inline void prefetch_node(const rag_hnsw *h, const qctx *c, uint32_t i)
+{
+    if (c->quant) {
+        const uint8_t *p = qvec(h, i);
+        for (size_t off = 0; off < h->qdim; off += 64) __builtin_prefetch(p + off);
+        __builtin_prefetch(qscale(h, i));
+    } else {
+        __builtin_prefetch(vec(h, i));
+    }
+}
 static inline uint32_t *links(const rag_hnsw *h, uint32_t i, int l)
 {
     return l == 0 ? (uint32_t *)(void *)(h->level0 + (size_t)i * h->stride)
@@ -261,7 +313,7 @@ static uint32_t next_stamp(rag_hnsw *h)
 }
 
 /* Greedy walk on layer l from *cur towards q. */
-static void greedy(const rag_hnsw *h, const float *q, int l, uint32_t *cur, float *dcur)
+static void greedy(const rag_hnsw *h, const qctx *q, int l, uint32_t *cur, float *dcur)
 {
     bool changed = true;
     while (changed) {
@@ -276,7 +328,7 @@ static void greedy(const rag_hnsw *h, const float *q, int l, uint32_t *cur, floa
 
 /* Best-first search of layer l from ep; leaves up to ef results in h->res (a max-heap).
  * skip_deleted: tombstones route the search but are not results (queries, not inserts). */
-static bool search_layer(rag_hnsw *h, const float *q, uint32_t ep, float dep, int32_t ef, int l, bool skip_deleted)
+static bool search_layer(rag_hnsw *h, const qctx *q, uint32_t ep, float dep, int32_t ef, int l, bool skip_deleted)
 {
     uint32_t stamp = next_stamp(h);
     h->cands.n = h->res.n = 0;
@@ -291,10 +343,10 @@ static bool search_layer(rag_hnsw *h, const float *q, uint32_t ep, float dep, in
         heap_pop(&h->cands);
         const uint32_t *ls = links(h, c.i, l);
         uint32_t cnt = ls[0];
-        if (cnt) __builtin_prefetch(vec(h, ls[1]));
+        if (cnt) prefetch_node(h, q, ls[1]);
         for (uint32_t k = 1; k <= cnt; k++) {
             uint32_t e = ls[k];
-            if (k < cnt) __builtin_prefetch(vec(h, ls[k + 1]));
+            if (k < cnt) prefetch_node(h, q, ls[k + 1]);
             if (h->visited[e] == stamp) continue;
             h->visited[e] = stamp;
             float d = dist(h, q, e);
@@ -365,7 +417,8 @@ hearth_status rag_hnsw_add(rag_hnsw *h, int64_t id, const float *v, hearth_error
         free(h->upper[x]);
         return hearth_fail(err, HEARTH_ERR_NOMEM, "hnsw: out of memory");
     }
-    memcpy((float *)vec(h, x), v, (size_t)h->dim * sizeof(float));
+    memcpy(vec(h, x), v, (size_t)h->dim * sizeof(float));
+    *qscale(h, x) = rag_quant_u8(v, (size_t)h->dim, h->qdim, qvec(h, x));
     h->ids[x] = id;
     h->level[x] = (uint8_t)lv;
     h->deleted[x] = 0;
@@ -377,11 +430,12 @@ hearth_status rag_hnsw_add(rag_hnsw *h, int64_t id, const float *v, hearth_error
         h->max_level = lv;
         return HEARTH_OK;
     }
+    qctx ctx = {.q = v};
     uint32_t cur = h->entry;
-    float dcur = dist(h, v, cur);
-    for (int l = h->max_level; l > lv; l--) greedy(h, v, l, &cur, &dcur);
+    float dcur = dist(h, &ctx, cur);
+    for (int l = h->max_level; l > lv; l--) greedy(h, &ctx, l, &cur, &dcur);
     for (int l = HEARTH_MIN(lv, h->max_level); l >= 0; l--) {
-        if (!search_layer(h, v, cur, dcur, h->efc, l, false))
+        if (!search_layer(h, &ctx, cur, dcur, h->efc, l, false))
             return hearth_fail(err, HEARTH_ERR_NOMEM, "hnsw: out of memory");
         size_t n = h->res.n;
         cand *c = h->res.a; /* reuse the heap's array: sorted ascending, it is the candidate list */
@@ -430,18 +484,29 @@ int32_t rag_hnsw_search(rag_hnsw *h, const float *q, int32_t k, int32_t ef, int6
 {
     if (k <= 0 || h->entry == NONE || rag_hnsw_live(h) == 0) return 0;
     ef = HEARTH_MAX(ef > 0 ? ef : h->efs, k);
-    uint32_t cur = h->entry;
-    float dcur = dist(h, q, cur);
-    for (int l = h->max_level; l > 0; l--) greedy(h, q, l, &cur, &dcur);
-    if (!search_layer(h, q, cur, dcur, ef, 0, true)) return 0;
-    while ((int32_t)h->res.n > k) heap_pop(&h->res);
-    int32_t n = (int32_t)h->res.n;
-    for (int32_t i = n - 1; i >= 0; i--) {
-        cand c = heap_pop(&h->res);
-        ids[i] = h->ids[c.i];
-        scores[i] = -c.d;
+    qctx ctx = {.q = q, .quant = !h->float_traversal};
+    if (ctx.quant) {
+        int32_t sum;
+        ctx.mul = -rag_quant_s8(q, (size_t)h->dim, h->qdim, h->qq, &sum);
+        ctx.corr = 128 * sum;
     }
-    return n;
+    uint32_t cur = h->entry;
+    float dcur = dist(h, &ctx, cur);
+    for (int l = h->max_level; l > 0; l--) greedy(h, &ctx, l, &cur, &dcur);
+    if (!search_layer(h, &ctx, cur, dcur, ef, 0, true)) return 0;
+    /* exact scores for the survivors of the 8-bit walk, then the k best of them in order */
+    cand *c = h->res.a;
+    size_t n = h->res.n;
+    if (ctx.quant)
+        for (size_t i = 0; i < n; i++) c[i].d = -h->dot(q, vec(h, c[i].i), (size_t)h->dim);
+    qsort(c, n, sizeof *c, cmp_cand);
+    h->res.n = 0; /* no longer a heap */
+    int32_t m = (int32_t)HEARTH_MIN(n, (size_t)k);
+    for (int32_t i = 0; i < m; i++) {
+        ids[i] = h->ids[c[i].i];
+        scores[i] = -c[i].d;
+    }
+    return m;
 }
 
 /* ---- file format ---------------------------------------------------------------------------
@@ -566,8 +631,9 @@ hearth_status rag_hnsw_load(const char *path, rag_hnsw **out, uint64_t *tag, hea
         if (!GET(&b, id) || !GET(&b, lv) || !GET(&b, del) || lv > MAX_LEVEL || del > 1) goto bad;
         h->upper[i] = NULL;
         h->n = i; /* nodes below i own their upper arrays (freed on error) */
-        if (!get(&b, (float *)vec(h, (uint32_t)i), (size_t)dim * 4) || !get(&b, links(h, (uint32_t)i, 0), (size_t)(2 * M + 1) * 4))
+        if (!get(&b, vec(h, (uint32_t)i), (size_t)dim * 4) || !get(&b, links(h, (uint32_t)i, 0), (size_t)(2 * M + 1) * 4))
             goto bad;
+        *qscale(h, (uint32_t)i) = rag_quant_u8(vec(h, (uint32_t)i), dim, h->qdim, qvec(h, (uint32_t)i));
         if (lv) {
             size_t words = (size_t)lv * (M + 1);
             if (!(h->upper[i] = malloc(words * 4)) || !get(&b, h->upper[i], words * 4)) {

@@ -3,6 +3,8 @@
  * vectors: M links per node (2M on layer 0), efConstruction, efSearch, the neighbour-selection
  * heuristic, incremental insert, delete by tombstone (deleted nodes still route searches but
  * are never returned; the owner rebuilds when too many pile up), and a checksummed file format.
+ * Searches walk the graph with 8-bit quantized vectors and re-rank the ef best by exact float
+ * dot, so returned scores are exact dot products.
  * One thread at a time per index (search reuses internal scratch).
  */
 #ifndef HEARTH_RAG_HNSW_H
@@ -21,6 +23,8 @@ typedef struct rag_hnsw_params {
     int32_t ef_construction; /* candidate list size while inserting                     */
     int32_t ef_search;       /* default candidate list size while searching (>= k used) */
     uint64_t seed;           /* level generator seed: same inserts -> same graph        */
+    bool float_traversal;    /* search with float distances instead of 8-bit ones (slower;
+                                for comparisons; not saved: a loaded index searches 8-bit)  */
 } rag_hnsw_params;
 
 rag_hnsw_params rag_hnsw_default_params(void);
