@@ -29,11 +29,10 @@ typedef struct cand {
     uint32_t i;
 } cand;
 
-/* Binary heap of candidates; max: the largest distance on top, else the smallest. */
+/* Binary heap of candidates (see heap_push) */
 typedef struct heap {
     cand *a;
     size_t n, cap;
-    bool max;
 } heap;
 
 struct rag_hnsw {
@@ -76,10 +75,13 @@ rag_hnsw_params rag_hnsw_default_params(void)
     return (rag_hnsw_params){.M = 16, .ef_construction = 200, .ef_search = 64, .seed = 0x9e3779b97f4a7c15ull};
 }
 
-/* ---- heap --------------------------------------------------------------------------------- */
-static inline bool before(const heap *h, const cand *x, const cand *y) { return h->max ? x->d > y->d : x->d < y->d; }
+/* ---- heap ----------------------------------------------------------------------------------
+ * max: the largest distance on top (the results), else the smallest (the candidates). Always
+ * inlined with a constant `max`, so the comparisons carry no run-time branch on it. */
+#define HEAP_INLINE static inline __attribute__((always_inline))
+HEAP_INLINE bool before(bool max, const cand *x, const cand *y) { return max ? x->d > y->d : x->d < y->d; }
 
-static bool heap_push(heap *h, float d, uint32_t i)
+HEAP_INLINE bool heap_push(heap *h, float d, uint32_t i, bool max)
 {
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 256;
@@ -92,7 +94,7 @@ static bool heap_push(heap *h, float d, uint32_t i)
     cand c = {d, i};
     while (k > 0) {
         size_t p = (k - 1) / 2;
-        if (!before(h, &c, &h->a[p])) break;
+        if (!before(max, &c, &h->a[p])) break;
         h->a[k] = h->a[p];
         k = p;
     }
@@ -100,20 +102,26 @@ static bool heap_push(heap *h, float d, uint32_t i)
     return true;
 }
 
-static cand heap_pop(heap *h)
+/* Puts c at the top's place and sifts it down: pop + push in one pass. */
+HEAP_INLINE void heap_replace_top(heap *h, cand c, bool max)
 {
-    cand top = h->a[0], last = h->a[--h->n];
     size_t k = 0;
     for (;;) {
         size_t l = 2 * k + 1, r = l + 1, b = k;
-        const cand *best = &last;
-        if (l < h->n && before(h, &h->a[l], best)) b = l, best = &h->a[l];
-        if (r < h->n && before(h, &h->a[r], best)) b = r;
+        const cand *best = &c;
+        if (l < h->n && before(max, &h->a[l], best)) b = l, best = &h->a[l];
+        if (r < h->n && before(max, &h->a[r], best)) b = r;
         if (b == k) break;
         h->a[k] = h->a[b];
         k = b;
     }
-    if (h->n) h->a[k] = last;
+    h->a[k] = c;
+}
+
+HEAP_INLINE cand heap_pop(heap *h, bool max)
+{
+    cand top = h->a[0], last = h->a[--h->n];
+    if (h->n) heap_replace_top(h, last, max);
     return top;
 }
 
@@ -190,8 +198,6 @@ hearth_status rag_hnsw_new(int32_t dim, const rag_hnsw_params *p, rag_hnsw **out
     h->rng = p->seed ? p->seed : 1;
     h->entry = NONE;
     h->max_level = -1;
-    h->cands.max = false;
-    h->res.max = true;
     h->dot = rag_dot_get();
     h->idot = rag_idot_get();
     h->sel = malloc((size_t)(2 * h->M0 + 2) * sizeof *h->sel);
@@ -327,34 +333,40 @@ static void greedy(const rag_hnsw *h, const qctx *q, int l, uint32_t *cur, float
 }
 
 /* Best-first search of layer l from ep; leaves up to ef results in h->res (a max-heap).
- * skip_deleted: tombstones route the search but are not results (queries, not inserts). */
+ * skip_deleted: tombstones route the search but are not results (queries, not inserts).
+ * Each expansion first collects the unvisited neighbours and prefetches all their vectors,
+ * so their cache misses overlap instead of being paid one after another. */
 static bool search_layer(rag_hnsw *h, const qctx *q, uint32_t ep, float dep, int32_t ef, int l, bool skip_deleted)
 {
-    uint32_t stamp = next_stamp(h);
+    uint32_t stamp = next_stamp(h), todo[2 * 128];
     h->cands.n = h->res.n = 0;
     h->visited[ep] = stamp;
-    bool ok = heap_push(&h->cands, dep, ep);
-    if (!skip_deleted || !h->deleted[ep]) ok = ok && heap_push(&h->res, dep, ep);
+    bool ok = heap_push(&h->cands, dep, ep, false);
+    if (!skip_deleted || !h->deleted[ep]) ok = ok && heap_push(&h->res, dep, ep, true);
     float bound = h->res.n ? dep : INFINITY;
     bool any_deleted = skip_deleted && h->n_deleted;
     while (ok && h->cands.n) {
         cand c = h->cands.a[0];
         if (c.d > bound && ((int32_t)h->res.n >= ef || !any_deleted)) break;
-        heap_pop(&h->cands);
+        heap_pop(&h->cands, false);
         const uint32_t *ls = links(h, c.i, l);
-        uint32_t cnt = ls[0];
-        if (cnt) prefetch_node(h, q, ls[1]);
+        uint32_t cnt = ls[0], n = 0;
         for (uint32_t k = 1; k <= cnt; k++) {
             uint32_t e = ls[k];
-            if (k < cnt) prefetch_node(h, q, ls[k + 1]);
             if (h->visited[e] == stamp) continue;
             h->visited[e] = stamp;
+            prefetch_node(h, q, e);
+            todo[n++] = e;
+        }
+        if (n && h->cands.n) __builtin_prefetch(links(h, h->cands.a[0].i, l)); /* likely the next expanded */
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t e = todo[k];
             float d = dist(h, q, e);
             if ((int32_t)h->res.n < ef || d < bound) {
-                ok = heap_push(&h->cands, d, e);
+                ok = ok && heap_push(&h->cands, d, e, false);
                 if (!skip_deleted || !h->deleted[e]) {
-                    ok = ok && heap_push(&h->res, d, e);
-                    if ((int32_t)h->res.n > ef) heap_pop(&h->res);
+                    if ((int32_t)h->res.n < ef) ok = ok && heap_push(&h->res, d, e, true);
+                    else heap_replace_top(&h->res, (cand){d, e}, true);
                 }
                 if (h->res.n) bound = h->res.a[0].d;
             }
