@@ -10,7 +10,7 @@
 #   make BUILD=dir       out-of-tree build directory (lets several builds coexist)
 #
 # Sources are found by wildcard: a new file in src/<module>/ is built without touching this file.
-# Files named *_avx2.c / *_avx512.c get the matching -m flags; everything else is baseline x86-64,
+# Files named *_avx2.c / *_avx512.c / *_amx.c get the matching -m flags; everything else is baseline x86-64,
 # and the kernels pick a path at run time with CPUID, so the shipped binary runs on any x86-64.
 
 VERSION   := 0.1.0
@@ -41,6 +41,7 @@ CFLAGS    += -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN) -Iinclude -Isrc $(PKG_C
 LDLIBS    := $(PKG_LIBS) -lm -lpthread
 AVX2_FLAGS   := -mavx2 -mfma -mf16c
 AVX512_FLAGS := $(AVX2_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
+AMX_FLAGS    := $(AVX512_FLAGS) -mamx-tile -mamx-int8
 
 LIB_SRC   := $(sort $(wildcard src/base/*.c src/gguf/*.c src/kernels/*.c src/model/*.c src/cuda/*.c \
                src/tokenizer/*.c src/chat/*.c src/sample/*.c src/rag/*.c src/agent/*.c src/server/*.c))
@@ -88,6 +89,10 @@ $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	@echo 'CC   $< (avx512)'
 	@$(CC) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+$(BUILD)/%_amx.o: %_amx.c
+	@mkdir -p $(dir $@)
+	@echo 'CC   $< (amx)'
+	@$(CC) $(CFLAGS) $(AMX_FLAGS) -c $< -o $@
 $(BUILD)/%.o: %.cu $(wildcard src/cuda/hc*.h)
 	@mkdir -p $(dir $@)
 	@echo 'NVCC $<'

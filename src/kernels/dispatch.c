@@ -18,7 +18,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* CPU features straight from CPUID (compilers disagree on which names
  * __builtin_cpu_supports knows). A level also needs the OS to save its registers (XCR0). */
 typedef struct cpu_features {
-    bool avx2, avx512, avx512bf16;
+    bool avx2, avx512, avx512bf16, amx;
 } cpu_features;
 
 static uint64_t xgetbv0(void)
@@ -30,7 +30,7 @@ static uint64_t xgetbv0(void)
 
 static cpu_features detect_cpu(void)
 {
-    cpu_features f = {false, false, false};
+    cpu_features f = {false, false, false, false};
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
     bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28);
@@ -44,6 +44,8 @@ static cpu_features detect_cpu(void)
     bool avx512f = b & (1u << 16), dq = b & (1u << 17), bw = b & (1u << 30);
     bool vl = b & (1u << 31), vnni = c & (1u << 11);
     f.avx512 = f.avx2 && avx512f && dq && bw && vl && vnni && (xcr0 & 0xe0) == 0xe0;
+    /* AMX-TILE and AMX-INT8, tile state enabled by the OS (XCR0 bits 17, 18) */
+    f.amx = f.avx512 && (d & (1u << 24)) && (d & (1u << 25)) && (xcr0 & 0x60000) == 0x60000;
     __cpuid_count(7, 1, a, b, c, d);
     f.avx512bf16 = f.avx512 && (a & (1u << 5));
     return f;
@@ -53,7 +55,7 @@ static hearth_cpu_level level_from_env(hearth_cpu_level best)
 {
     const char *env = getenv("HEARTH_CPU");
     if (!env || !*env) return best;
-    static const char *const names[HEARTH_CPU_LEVELS] = {"scalar", "avx2", "avx512"};
+    static const char *const names[HEARTH_CPU_LEVELS] = {"scalar", "avx2", "avx512", "amx"};
     for (int l = 0; l < HEARTH_CPU_LEVELS; l++) {
         if (strcasecmp(env, names[l]) != 0) continue;
         if (level_ok[l]) return (hearth_cpu_level)l;
@@ -61,7 +63,7 @@ static hearth_cpu_level level_from_env(hearth_cpu_level best)
                     names[best]);
         return best;
     }
-    hearth_warn("HEARTH_CPU=%s: expected scalar, avx2 or avx512; using %s", env, names[best]);
+    hearth_warn("HEARTH_CPU=%s: expected scalar, avx2, avx512 or amx; using %s", env, names[best]);
     return best;
 }
 
@@ -95,6 +97,15 @@ static void init_tables(void)
         hearth_kernels_fill_avx512(a, cpu.avx512bf16);
         level_ok[HEARTH_CPU_AVX512] = true;
         best = HEARTH_CPU_AVX512;
+    }
+    if (cpu.amx && hearth_amx_enable()) {
+        hearth_kernels *a = &tables[HEARTH_CPU_AMX];
+        *a = tables[HEARTH_CPU_AVX512];
+        a->name = "amx";
+        a->level = HEARTH_CPU_AMX;
+        hearth_amx_fill_gemm(a);
+        level_ok[HEARTH_CPU_AMX] = true;
+        best = HEARTH_CPU_AMX;
     }
     selected = &tables[level_from_env(best)];
 }

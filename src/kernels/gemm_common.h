@@ -290,7 +290,12 @@ static inline void pack_panel(const gemm_desc *D, int lanes, const uint8_t *w, s
  * A level file defines PANEL_ROWS, PANEL_ALIGN, KC (elements of K per panel: a multiple of
  * every block size, small enough that the panel stays in L1), TT (tokens computed together)
  * and panel_tokens(D, panel, g0, ng, a, a_stride, aux, aux_stride, ng_total, tt, y, ldy, nr,
- * add), then expands GEMM_DRIVER() once and GEMM_TYPE(name) per type. */
+ * add), then expands GEMM_DRIVER() once and GEMM_TYPE(name) per type. The last nt % TT
+ * tokens go to panel_tokens TAIL_TT(left) at a time: one by one (tt a constant the register
+ * kernels unroll for) unless the level defines TAIL_TT to take them all at once. */
+#ifndef TAIL_TT
+#define TAIL_TT(left) 1
+#endif
 #define GEMM_DRIVER()                                                                            \
     static inline __attribute__((always_inline)) void                                           \
     gemm_generic(const gemm_desc *D, int64_t n, float *y, int64_t ldy, const void *w,            \
@@ -312,11 +317,11 @@ static inline void pack_panel(const gemm_desc *D, int lanes, const uint8_t *w, s
                                  (const uint8_t *)a + (size_t)t0 * a_stride, a_stride,          \
                                  (const uint8_t *)aux + (size_t)t0 * aux_stride, aux_stride,    \
                                  ng_total, TT, y + t0 * ldy + r0, ldy, rr, add);                 \
-                for (; t0 < nt; t0++)                                                            \
+                for (; t0 < nt; t0 += TAIL_TT(nt - t0))                                         \
                     panel_tokens(D, panel, k0 / D->G, kc / D->G,                                 \
                                  (const uint8_t *)a + (size_t)t0 * a_stride, a_stride,          \
                                  (const uint8_t *)aux + (size_t)t0 * aux_stride, aux_stride,    \
-                                 ng_total, 1, y + t0 * ldy + r0, ldy, rr, add);                  \
+                                 ng_total, TAIL_TT(nt - t0), y + t0 * ldy + r0, ldy, rr, add);   \
             }                                                                                    \
         }                                                                                        \
     }

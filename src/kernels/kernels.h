@@ -2,10 +2,11 @@
  * kernels — the CPU compute primitives, selected once at run time by CPUID.
  *
  * One table (hearth_kernels) per dispatch level: scalar (reference, always present), avx2
- * (AVX2+FMA+F16C), avx512 (F/BW/VL/DQ + VNNI). A SIMD table starts as a copy of the level
- * below and replaces what it speeds up. Every entry computes the same thing as the scalar
- * one: conversions and the k-quant dots bit for bit, other dots within float reordering.
- * HEARTH_CPU=scalar|avx2|avx512 forces a level (tests run every level the machine has).
+ * (AVX2+FMA+F16C), avx512 (F/BW/VL/DQ + VNNI), amx (avx512 plus AMX-INT8 tile multiplies
+ * for batched prefill). A SIMD table starts as a copy of the level below and replaces what
+ * it speeds up. Every entry computes the same thing as the scalar one: conversions and the
+ * k-quant dots bit for bit, other dots within float reordering.
+ * HEARTH_CPU=scalar|avx2|avx512|amx forces a level (tests run every level the machine has).
  *
  * Weights of type T are multiplied with activations first converted to vec_dot_type[T]:
  * Q8_0 for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 (ggml uses Q8_1 for Q4_1/Q5_1; we sum the Q8_0 quants in
@@ -24,6 +25,7 @@ typedef enum hearth_cpu_level {
     HEARTH_CPU_SCALAR = 0,
     HEARTH_CPU_AVX2 = 1,
     HEARTH_CPU_AVX512 = 2,
+    HEARTH_CPU_AMX = 3,
     HEARTH_CPU_LEVELS
 } hearth_cpu_level;
 

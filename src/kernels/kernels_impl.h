@@ -21,6 +21,9 @@ void hearth_kernels_fill_vec(hearth_vec_ops *v);
 /* SIMD levels (kernels_avx2.c, kernels_avx512.c, ...): override entries of a scalar copy */
 void hearth_kernels_fill_avx2(hearth_kernels *k);
 void hearth_kernels_fill_avx512(hearth_kernels *k, bool has_bf16);
+/* AMX (gemm_amx.c): asks Linux for tile state (false: refused); then the gemm entries */
+bool hearth_amx_enable(void);
+void hearth_amx_fill_gemm(hearth_kernels *k);
 
 /* Reference weight quantizers (hearth_quantize): one row of n floats into type T's blocks. */
 void hearth_quantize_row_q4_0(const float *x, void *dst, int64_t n);

@@ -1,9 +1,11 @@
 /* bench_matmul — times hearth_matmul for one weight type and shape on every kernel level.
  *   bench_matmul TYPE ROWS COLS N_TOK THREADS [SECONDS]
- * Prints GB/s of weights streamed (decode) and GMAC/s (prefill). A development aid for
+ * Prints GB/s of weights streamed (decode) and GMAC/s (prefill); BENCH_LEVEL=NAME times one
+ * kernel level only. A development aid for
  * comparing kernel variants; not a test (no assertions) and not run by the suite. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/base.h"
 #include "kernels/kernels.h"
@@ -37,9 +39,10 @@ int main(int argc, char **argv)
     for (int64_t i = 0; i < n_tok * cols; i++) x[i] = (float)((i * 7919) % 201 - 100) / 100.0f;
     hearth_threadpool *tp = hearth_threadpool_new(nth);
     hearth_matrix W = {(hearth_type)type, rows, cols, w};
+    const char *only = getenv("BENCH_LEVEL"); /* one level only (for perf) */
     for (int l = 0; l < HEARTH_CPU_LEVELS; l++) {
         const hearth_kernels *k = hearth_kernels_at((hearth_cpu_level)l);
-        if (!k) continue;
+        if (!k || (only && strcmp(only, k->name) != 0)) continue;
         hearth_matmul_scratch sc = {0};
         hearth_matmul(tp, k, &W, x, n_tok, y, &sc); /* warm up */
         double best = 1e9, t_end = hearth_time_sec() + secs;

@@ -207,7 +207,7 @@ static int32_t run_incremental(hearth_model *m, const reference *r, const float 
     return bad;
 }
 
-static const char *level_names[] = {"scalar", "avx2", "avx512"};
+static const char *level_names[] = {"scalar", "avx2", "avx512", "amx"};
 static int failures;
 
 #define FAIL(...) (printf("FAIL: " __VA_ARGS__), printf("\n"), failures++)

@@ -279,10 +279,14 @@ static void test_matmul(void **state)
                     if (toks[ni] == 64 && nth != 2) continue;
                     check_matmul(levels[l], tp, weight_types[ti], 37, 512, toks[ni]);
                 }
-        if (nth == 2) /* K longer than one gemm panel (1024): partial sums accumulate */
+        if (nth == 2) /* K longer than one gemm panel (1024): partial sums accumulate; for
+                       * 32-element blocks also an odd number of groups in the last panel */
             for (int l = 0; l < nl; l++)
-                for (size_t ti = 0; ti < N_WEIGHT_TYPES; ti++)
+                for (size_t ti = 0; ti < N_WEIGHT_TYPES; ti++) {
                     check_matmul(levels[l], tp, weight_types[ti], 20, 1280, 9);
+                    if (hearth_type_traits_of(weight_types[ti])->block_size == 32)
+                        check_matmul(levels[l], tp, weight_types[ti], 20, 1056, 21);
+                }
         hearth_threadpool_free(tp);
     }
     /* a caller's mistake (an unsupported type, or rows that are not whole blocks) zeroes Y
