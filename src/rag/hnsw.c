@@ -40,11 +40,13 @@ struct rag_hnsw {
     double ml;
     uint64_t rng;
     size_t n, cap, n_deleted;
-    /* layer 0, one block per node: [count, 2M link slots, f32 scale | pad to 64][qdim u8],
-     * so expanding a node and scoring it touch neighbouring memory */
+    /* layer 0, one block per node: [count, 2M link slots | pad to 64][qdim u8], so expanding
+     * a node and scoring it touch neighbouring memory; the 8-bit vectors' scales in their own
+     * small array (hot in L2), so scoring reads no line of the link header */
     uint8_t *level0;
     size_t stride, q_off, qdim; /* block size, offset of the 8-bit vector, its padded length */
     float *vecs;                /* n x dim float vectors: inserts and the final re-ranking */
+    float *scales;              /* per node: the 8-bit vector's scale */
     bool float_traversal;
     int8_t *qq;                 /* the query, quantized (scratch, qdim) */
     int64_t *ids;
@@ -191,7 +193,7 @@ hearth_status rag_hnsw_new(int32_t dim, const rag_hnsw_params *p, rag_hnsw **out
     h->efc = HEARTH_MAX(p->ef_construction, p->M);
     h->efs = p->ef_search;
     h->ml = 1.0 / log((double)p->M);
-    h->q_off = ((size_t)(h->M0 + 2) * sizeof(uint32_t) + 63) / 64 * 64;
+    h->q_off = ((size_t)(h->M0 + 1) * sizeof(uint32_t) + 63) / 64 * 64;
     h->qdim = ((size_t)dim + 63) / 64 * 64;
     h->stride = h->q_off + h->qdim;
     h->float_traversal = p->float_traversal;
@@ -219,6 +221,7 @@ void rag_hnsw_free(rag_hnsw *h)
     free(h->upper);
     free(h->level0);
     free(h->vecs);
+    free(h->scales);
     free(h->qq);
     free(h->ids);
     free(h->level);
@@ -261,6 +264,7 @@ static bool grow(rag_hnsw *h, size_t need)
         h->field = np_;                                      \
     } while (0)
     GROW(ids, cap * sizeof *h->ids);
+    GROW(scales, cap * sizeof *h->scales);
     GROW(level, cap);
     GROW(deleted, cap);
     GROW(upper, cap * sizeof *h->upper);
@@ -273,16 +277,13 @@ static bool grow(rag_hnsw *h, size_t need)
 
 static inline float *vec(const rag_hnsw *h, uint32_t i) { return h->vecs + (size_t)i * (size_t)h->dim; }
 static inline uint8_t *qvec(const rag_hnsw *h, uint32_t i) { return h->level0 + (size_t)i * h->stride + h->q_off; }
-static inline float *qscale(const rag_hnsw *h, uint32_t i)
-{
-    return (float *)(void *)(h->level0 + (size_t)i * h->stride + (size_t)(h->M0 + 1) * sizeof(uint32_t));
-}
+static inline float *qscale(const rag_hnsw *h, uint32_t i) { return h->scales + i; }
 static inline float dist(const rag_hnsw *h, const qctx *c, uint32_t i)
 {
     if (c->quant) return (float)(h->idot(qvec(h, i), h->qq, h->qdim) - c->corr) * (*qscale(h, i) * c->mul);
     return -h->dot(c->q, vec(h, i), (size_t)h->dim);
 }
-/* the first lines dist() will read for node i (the block's start holds the scale) */
+/* the lines dist() will read for node i */
 static inline void prefetch_node(const rag_hnsw *h, const qctx *c, uint32_t i)
 {
     if (c->quant) {
