@@ -524,8 +524,12 @@ int32_t rag_hnsw_search(rag_hnsw *h, const float *q, int32_t k, int32_t ef, int6
     /* exact scores for the survivors of the 8-bit walk, then the k best of them in order */
     cand *c = h->res.a;
     size_t n = h->res.n;
-    if (ctx.quant)
+    if (ctx.quant) {
+        size_t bytes = (size_t)h->dim * sizeof(float);
+        for (size_t i = 0; i < n; i++) /* all their misses at once */
+            for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch((const char *)vec(h, c[i].i) + off);
         for (size_t i = 0; i < n; i++) c[i].d = -h->dot(q, vec(h, c[i].i), (size_t)h->dim);
+    }
     qsort(c, n, sizeof *c, cmp_cand);
     h->res.n = 0; /* no longer a heap */
     int32_t m = (int32_t)HEARTH_MIN(n, (size_t)k);
