@@ -148,6 +148,11 @@ typedef struct hearth_backend_ops {
                       const hearth_buffer *v_cache, hearth_type kv, int32_t n_head,
                       int32_t n_head_kv, int32_t head_dim, float scale,
                       const hearth_attn_batch *batch, hearth_buffer *out);
+
+    /* ---- host threads ---------------------------------------------------------------------- */
+    /* The instance's CPU worker pool, or NULL (may be left out of a table). Idle between
+     * operations, so the caller may lend it host work then (hearth_context_parallel). */
+    hearth_threadpool *(*threadpool)(hearth_backend *be);
 } hearth_backend_ops;
 
 /* Every backend instance starts with a pointer to its table. */

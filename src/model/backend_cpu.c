@@ -336,6 +336,8 @@ static void cpu_attention(hearth_backend *be, const hearth_buffer *q, const hear
                  n_head_kv, head_dim, scale, batch, F(out));
 }
 
+static hearth_threadpool *cpu_threadpool(hearth_backend *be) { return CPU(be)->tp; }
+
 /* ---- the table ---------------------------------------------------------------------------- */
 
 static void cpu_free(hearth_backend *be)
@@ -374,6 +376,7 @@ static const hearth_backend_ops cpu_ops = {
     .kv_store = cpu_kv_store,
     .kv_copy = cpu_kv_copy,
     .attention = cpu_attention,
+    .threadpool = cpu_threadpool,
 };
 
 hearth_backend *hearth_backend_cpu_new(const hearth_kernels *k, int n_threads, hearth_error *err)

@@ -6,6 +6,7 @@
  * A batch is validated completely before anything changes, then run in slices of at most
  * n_batch tokens (the activation buffers' size).
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -275,6 +276,34 @@ const float *hearth_get_logits(hearth_context *ctx, int32_t i)
     if (i == -1) return ctx->logits + (size_t)(ctx->n_outputs - 1) * (size_t)ctx->model->hp.n_vocab;
     if (i < 0 || i >= ctx->n_batch_tokens || ctx->out_index[i] < 0) return NULL;
     return ctx->logits + (size_t)ctx->out_index[i] * (size_t)ctx->model->hp.n_vocab;
+}
+
+/* ---- host work on the decode threads ---------------------------------------------------- */
+
+typedef struct par_for {
+    void (*fn)(void *arg, int32_t i);
+    void *arg;
+    int32_t n;
+    atomic_int next; /* indices are taken one at a time: a worker that wakes late takes fewer */
+} par_for;
+
+static void par_for_worker(void *arg, int ith, int nth)
+{
+    (void)ith;
+    (void)nth;
+    par_for *p = arg;
+    for (int32_t i; (i = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed)) < p->n;) p->fn(p->arg, i);
+}
+
+void hearth_context_parallel(hearth_context *ctx, int32_t n, void (*fn)(void *arg, int32_t i), void *arg)
+{
+    hearth_threadpool *tp = ctx && ctx->be->ops->threadpool ? ctx->be->ops->threadpool(ctx->be) : NULL;
+    if (n < 2 || !tp || hearth_threadpool_size(tp) < 2) {
+        for (int32_t i = 0; i < n; i++) fn(arg, i);
+        return;
+    }
+    par_for p = {fn, arg, n, 0};
+    hearth_threadpool_run(tp, par_for_worker, &p);
 }
 
 /* ---- sequences ------------------------------------------------------------------------------ */

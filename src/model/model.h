@@ -219,6 +219,12 @@ hearth_status hearth_model_hp_i32(hearth_model *m, const char *suffix, bool requ
 hearth_status hearth_model_hp_f32(hearth_model *m, const char *suffix, bool required, float dflt,
                                   float *out, hearth_error *err);
 
+/* Runs fn(arg, i) for every i < n on the context's worker threads, the caller's included, and
+ * returns when all are done (on the caller's thread alone, in order, when the context has one
+ * thread or its backend no pool). Only between hearth_decode calls: the pool is the decode's.
+ * Which thread runs which i varies, so fn must not care. */
+void hearth_context_parallel(hearth_context *ctx, int32_t n, void (*fn)(void *arg, int32_t i), void *arg);
+
 const hearth_vocab *hearth_model_vocab(const hearth_model *m);
 const hearth_gguf *hearth_model_gguf(const hearth_model *m);
 const hearth_hparams *hearth_model_hparams(const hearth_model *m);

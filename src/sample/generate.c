@@ -5,13 +5,16 @@
  * N samples of one prompt (hearth_generate_n) decode the prompt once into sequence 0, share it
  * with sequences 1..N-1 through hearth_seq_copy (no N-fold prefill) and then decode one token
  * of every unfinished sequence per hearth_decode call, so N samples cost about one batched
- * pass per step. Each sequence has its own sampler (seed, grammar position). At the end the
- * texts are voted on (vote.c) and each sample's confidence includes its agreement.
+ * pass per step. Each sequence has its own sampler (seed, grammar position); a step's draws
+ * run on the context's threads (step_all), its grammar work, records and streaming on the
+ * caller's. At the end the texts are voted on (vote.c) and each sample's confidence includes
+ * its agreement.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
+#include "model/model.h"
 #include "sample/sample.h"
 
 size_t sample_stop_scan(const char *text, size_t len, const char *const *stop, int32_t n_stop, ptrdiff_t *hit)
@@ -115,31 +118,22 @@ static hearth_status add_text(gen_seq *q, const hearth_generate_params *p, const
     return HEARTH_OK;
 }
 
-/* One sampling step for sequence i from logits; marks it done when it ends. */
-static hearth_status step(gen_seq *q, hearth_sampler *sm, const float *logits, const hearth_generate_params *p,
-                          int32_t room, bool stream, hearth_error *err)
+/* After sample_draw gave smp->token: advances the sampler, records and streams the token and
+ * marks the sequence done when it ends. */
+static hearth_status finish(gen_seq *q, hearth_sampler *sm, const hearth_sample *smp, const hearth_generate_params *p,
+                            bool stream, hearth_error *err)
 {
     hearth_generation *g = q->out;
-    int32_t left = p->max_tokens > 0 ? p->max_tokens - g->n_tokens : room;
-    if (left > room) left = room;
-    if (left <= 0) {
-        g->stop = HEARTH_STOP_MAX_TOKENS;
-        q->done = true;
-        return HEARTH_OK;
-    }
-    hearth_sampler_set_budget(sm, left);
-    hearth_sample smp;
-    memset(&smp, 0, sizeof smp);
-    hearth_token t = hearth_sampler_sample(sm, logits, &smp);
+    hearth_token t = smp->token == HEARTH_TOKEN_NULL ? HEARTH_TOKEN_NULL : sample_end(sm, smp->token);
     if (t == HEARTH_TOKEN_NULL) return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "generate: %s", hearth_sampler_error(sm));
-    hearth_status st = record(q, &smp, err);
+    hearth_status st = record(q, smp, err);
     if (st != HEARTH_OK) return st;
     if (hearth_token_is_eog(p->model, t)) {
         g->stop = HEARTH_STOP_EOG;
         q->done = true;
         return HEARTH_OK;
     }
-    if ((st = add_text(q, p, &smp, stream, err)) != HEARTH_OK) return st;
+    if ((st = add_text(q, p, smp, stream, err)) != HEARTH_OK) return st;
     if (!q->done && hearth_sampler_grammar_done(sm)) {
         g->stop = HEARTH_STOP_GRAMMAR;
         q->done = true;
@@ -149,6 +143,60 @@ static hearth_status step(gen_seq *q, hearth_sampler *sm, const float *logits, c
         q->done = true;
     }
     q->next = t;
+    return HEARTH_OK;
+}
+
+/* One step's work for the sequences who[0..m), each from its logits lg[j]. */
+typedef struct gen_step {
+    hearth_sampler *const *samplers;
+    int32_t *who;
+    const float **lg;
+    hearth_sample *smp;
+    int8_t *draw; /* sample_begin succeeded: draw a token */
+} gen_step;
+
+static void draw_one(void *arg, int32_t j)
+{
+    gen_step *w = arg;
+    if (!w->draw[j]) return;
+    memset(&w->smp[j], 0, sizeof w->smp[j]);
+    w->smp[j].token = sample_draw(w->samplers[w->who[j]], w->lg[j], &w->smp[j]);
+}
+
+/* One token for each of m sequences. The draws (logprobs, penalties, truncation: most of a
+ * step's sampling time on a large vocabulary) share nothing, so they run on the context's
+ * threads; everything that touches a grammar (which samplers may share) or the caller (on_token)
+ * runs here, in sequence order. Each sequence gets the token drawing them one by one gives. */
+static hearth_status step_all(hearth_context *ctx, gen_seq *q, gen_step *w, int32_t m, const hearth_generate_params *p,
+                              int32_t room, hearth_error *err)
+{
+    int32_t n_begun = m, bad = -1;
+    for (int32_t j = 0; j < m; j++) {
+        gen_seq *s = &q[w->who[j]];
+        hearth_sampler *sm = w->samplers[w->who[j]];
+        int32_t left = p->max_tokens > 0 ? p->max_tokens - s->out->n_tokens : room;
+        if (left > room) left = room;
+        w->draw[j] = left > 0;
+        if (left <= 0) {
+            s->out->stop = HEARTH_STOP_MAX_TOKENS;
+            s->done = true;
+            continue;
+        }
+        hearth_sampler_set_budget(sm, left);
+        if (!sample_begin(sm)) { /* the sequences before it still get their tokens first */
+            bad = j;
+            n_begun = j;
+            break;
+        }
+    }
+    hearth_context_parallel(ctx, n_begun, draw_one, w);
+    for (int32_t j = 0; j < m; j++) {
+        if (j == bad)
+            return hearth_fail(err, HEARTH_ERR_INVALID_ARG, "generate: %s", hearth_sampler_error(w->samplers[w->who[j]]));
+        if (!w->draw[j]) continue;
+        hearth_status st = finish(&q[w->who[j]], w->samplers[w->who[j]], &w->smp[j], p, w->who[j] == 0, err);
+        if (st != HEARTH_OK) return st;
+    }
     return HEARTH_OK;
 }
 
@@ -215,8 +263,12 @@ hearth_status hearth_generate_n(hearth_context *ctx, hearth_sampler *const *samp
     hearth_token *toks = malloc((size_t)n * sizeof *toks);
     int32_t *pos = malloc((size_t)n * sizeof *pos), *seq = malloc((size_t)n * sizeof *seq), *who = malloc((size_t)n * sizeof *who);
     int8_t *want = malloc((size_t)n);
+    gen_step w = {samplers, who, malloc((size_t)n * sizeof *w.lg), malloc((size_t)n * sizeof *w.smp), malloc((size_t)n)};
     hearth_status st = HEARTH_OK;
-    if (!q || !toks || !pos || !seq || !who || !want) { st = hearth_fail(err, HEARTH_ERR_NOMEM, "generate: out of memory"); goto out; }
+    if (!q || !toks || !pos || !seq || !who || !want || !w.lg || !w.smp || !w.draw) {
+        st = hearth_fail(err, HEARTH_ERR_NOMEM, "generate: out of memory");
+        goto out;
+    }
     for (int32_t i = 0; i < n; i++) q[i].out = &outs[i];
     if (n_prompt > 0 && (st = decode_prompt(ctx, prompt, n_prompt, err)) != HEARTH_OK) goto out;
     const float *first = hearth_get_logits(ctx, -1);
@@ -228,7 +280,11 @@ hearth_status hearth_generate_n(hearth_context *ctx, hearth_sampler *const *samp
     }
     int32_t room = hearth_context_n_ctx(ctx) - len0;
     /* every sequence's first token comes from the prompt's last logits */
-    for (int32_t i = 0; i < n && st == HEARTH_OK; i++) st = step(&q[i], samplers[i], first, params, room, i == 0, err);
+    for (int32_t i = 0; i < n; i++) {
+        who[i] = i;
+        w.lg[i] = first;
+    }
+    st = step_all(ctx, q, &w, n, params, room, err);
     for (int32_t k = 1; st == HEARTH_OK; k++) {
         int32_t m = 0;
         for (int32_t i = 0; i < n; i++)
@@ -236,11 +292,10 @@ hearth_status hearth_generate_n(hearth_context *ctx, hearth_sampler *const *samp
         if (!m) break;
         hearth_batch b = {m, toks, pos, seq, want};
         if ((st = hearth_decode(ctx, &b, err)) != HEARTH_OK) break;
-        for (int32_t j = 0; j < m && st == HEARTH_OK; j++) {
-            const float *lg = hearth_get_logits(ctx, j);
-            if (!lg) { st = hearth_fail(err, HEARTH_ERR_INTERNAL, "generate: no logits for sequence %d", who[j]); break; }
-            st = step(&q[who[j]], samplers[who[j]], lg, params, room - k, who[j] == 0, err);
-        }
+        for (int32_t j = 0; j < m && st == HEARTH_OK; j++)
+            if (!(w.lg[j] = hearth_get_logits(ctx, j)))
+                st = hearth_fail(err, HEARTH_ERR_INTERNAL, "generate: no logits for sequence %d", who[j]);
+        if (st == HEARTH_OK) st = step_all(ctx, q, &w, m, params, room - k, err);
     }
     for (int32_t i = 0; i < n; i++) { /* text held back for a stop string that never came */
         if (i == 0 && st == HEARTH_OK && params->on_token && q[i].len > q[i].shown && outs[i].n_tokens)
@@ -262,6 +317,9 @@ out:
     free(seq);
     free(who);
     free(want);
+    free(w.lg);
+    free(w.smp);
+    free(w.draw);
     return st;
 }
 

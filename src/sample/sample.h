@@ -58,6 +58,16 @@ static inline bool sample_grow(void **p, uint32_t *cap, uint32_t need, size_t el
 hearth_sampler *sample_sampler_new_n(int32_t n_vocab, const hearth_sampler_params *params,
                                      hearth_error *err);
 
+/* hearth_sampler_sample as three steps, so the samplers of parallel samples can draw on several
+ * threads. sample_begin (budget check, the grammar's mask for the current state copied into the
+ * sampler) and sample_end (advances the grammar, penalty window and budget) touch the grammar,
+ * which samplers may share: call them on one thread. sample_draw touches only its sampler and
+ * reads the logits: distinct samplers may draw at the same time. On failure (false /
+ * HEARTH_TOKEN_NULL) hearth_sampler_error says why. */
+bool sample_begin(hearth_sampler *sm);
+hearth_token sample_draw(hearth_sampler *sm, const float *logits, hearth_sample *out);
+hearth_token sample_end(hearth_sampler *sm, hearth_token token);
+
 /* A grammar over an explicit vocabulary. The grammar keeps `vocab` (borrowed unless
  * take_vocab, in which case it frees it). */
 hearth_grammar *sample_grammar_new(sample_vocab *vocab, bool take_vocab, const char *gbnf,

@@ -14,6 +14,11 @@
  * reported logprobs (chosen token, top-n alternatives, entropy) come from the model's full
  * distribution before any of these steps, as OpenAI's API reports them. Scratch memory is
  * allocated once, in hearth_sampler_new: sampling allocates nothing.
+ *
+ * One draw is three calls (sample.h): sample_begin and sample_end touch the grammar, which
+ * several samplers may share, and run on the caller's thread; sample_draw touches only its own
+ * sampler, so the generation loop draws the tokens of parallel samples on the context's
+ * threads. hearth_sampler_sample is the three in a row.
  */
 #include <math.h>
 #include <stdio.h>
@@ -119,7 +124,9 @@ hearth_sampler *sample_sampler_new_n(int32_t n_vocab, const hearth_sampler_param
     sm->cand_tmp = malloc((size_t)n_vocab * sizeof *sm->cand_tmp);
     sm->key = malloc((size_t)n_vocab * sizeof *sm->key);
     sm->key_tmp = malloc((size_t)n_vocab * sizeof *sm->key_tmp);
-    if (!sm->hist || !sm->win || !sm->work || !sm->cand || !sm->cand_tmp || !sm->key || !sm->key_tmp) goto oom;
+    sm->mask = malloc(((size_t)n_vocab + 63) / 64 * sizeof *sm->mask);
+    if (!sm->hist || !sm->win || !sm->work || !sm->cand || !sm->cand_tmp || !sm->key || !sm->key_tmp || !sm->mask)
+        goto oom;
     if (p.n_logit_bias) {
         sm->bias = malloc((size_t)p.n_logit_bias * sizeof *sm->bias);
         if (!sm->bias) goto oom;
@@ -155,6 +162,7 @@ void hearth_sampler_free(hearth_sampler *sm)
     free(sm->cand_tmp);
     free(sm->key);
     free(sm->key_tmp);
+    free(sm->mask);
     free(sm);
 }
 
@@ -338,17 +346,59 @@ static void raw_stats(hearth_sampler *sm, const float *x, float mx, float *lse_o
     out->n_top = n;
 }
 
-static hearth_token fail_tok(hearth_sampler *sm, const char *msg)
+static bool fail(hearth_sampler *sm, const char *msg)
 {
     snprintf(sm->error, sizeof sm->error, "%s", msg);
+    return false;
+}
+
+static hearth_token fail_tok(hearth_sampler *sm, const char *msg)
+{
+    fail(sm, msg);
     return HEARTH_TOKEN_NULL;
 }
 
-hearth_token hearth_sampler_sample(hearth_sampler *sm, const float *logits, hearth_sample *out)
+/* The budget check and step 3's mask, on the caller's thread: the grammar (which the samplers
+ * of parallel samples share, and which every mask and accept extends lazily) is touched only
+ * here and in sample_end, never by sample_draw, which may run on a worker thread. */
+bool sample_begin(hearth_sampler *sm)
 {
-    if (!sm || !logits) return HEARTH_TOKEN_NULL;
-    int32_t V = sm->n_vocab;
     sm->error[0] = '\0';
+    if (sm->budget == 0) return fail(sm, "sampler: the token budget is used up");
+    if (!sm->grammar) return true;
+    if (gmatch_done(sm->grammar->m, sm->gstate))
+        return fail(sm, "grammar: the value is already complete");
+    hearth_error e = {0};
+    const uint64_t *mask = grammar_mask(sm->grammar, sm->gstate, sm->budget, &e);
+    if (!mask) return fail(sm, e.message);
+    /* a copy: the grammar's cached masks may be dropped, and its budgeted mask overwritten, by
+     * the next sampler's sample_begin */
+    memcpy(sm->mask, mask, ((size_t)sm->n_vocab + 63) / 64 * sizeof *mask);
+    return true;
+}
+
+/* Removes the tokens sm->mask forbids from sm->work. */
+static void apply_mask(hearth_sampler *sm)
+{
+    int32_t V = sm->n_vocab;
+    for (int32_t w = 0; w < (V + 63) / 64; w++) {
+        uint64_t bits = sm->mask[w];
+        float *row = sm->work + (size_t)w * 64;
+        int32_t n = V - w * 64 < 64 ? V - w * 64 : 64;
+        if (bits == ~0ull) continue;
+        if (bits == 0) { /* most words outside strings: a plain fill */
+            for (int32_t b = 0; b < n; b++) row[b] = -INFINITY;
+            continue;
+        }
+        for (int32_t b = 0; b < n; b++)
+            if (!(bits >> b & 1)) row[b] = -INFINITY;
+    }
+}
+
+/* Everything but the grammar's bookkeeping; touches only sm (after sample_begin succeeded). */
+hearth_token sample_draw(hearth_sampler *sm, const float *logits, hearth_sample *out)
+{
+    int32_t V = sm->n_vocab;
     /* one pass: the working copy (NaN -> -inf) and the raw maximum */
     float raw_max = copy_max(logits, sm->work, V);
     float lse;
@@ -356,26 +406,7 @@ hearth_token hearth_sampler_sample(hearth_sampler *sm, const float *logits, hear
     /* 1-3: penalties, bias, grammar on the copy */
     bool changed = apply_penalties(sm) || sm->p.n_logit_bias > 0 || sm->grammar;
     for (int32_t i = 0; i < sm->p.n_logit_bias; i++) sm->work[sm->bias[i].token] += sm->bias[i].bias;
-    if (sm->budget == 0) return fail_tok(sm, "sampler: the token budget is used up");
-    if (sm->grammar) {
-        if (gmatch_done(sm->grammar->m, sm->gstate))
-            return fail_tok(sm, "grammar: the value is already complete");
-        hearth_error e = {0};
-        const uint64_t *mask = grammar_mask(sm->grammar, sm->gstate, sm->budget, &e);
-        if (!mask) return fail_tok(sm, e.message);
-        for (int32_t w = 0; w < (V + 63) / 64; w++) {
-            uint64_t bits = mask[w];
-            float *row = sm->work + (size_t)w * 64;
-            int32_t n = V - w * 64 < 64 ? V - w * 64 : 64;
-            if (bits == ~0ull) continue;
-            if (bits == 0) { /* most words outside strings: a plain fill */
-                for (int32_t b = 0; b < n; b++) row[b] = -INFINITY;
-                continue;
-            }
-            for (int32_t b = 0; b < n; b++)
-                if (!(bits >> b & 1)) row[b] = -INFINITY;
-        }
-    }
+    if (sm->grammar) apply_mask(sm);
     float mx = raw_max;
     if (changed) mx = copy_max(sm->work, NULL, V);
     int32_t best = -1; /* the first token at the maximum: greedy's answer, ties to the lowest id */
@@ -411,16 +442,29 @@ hearth_token hearth_sampler_sample(hearth_sampler *sm, const float *logits, hear
             if (u < cum) { tok = sm->cand[i]; break; }
         }
     }
-    if (sm->grammar) {
-        sm->gstate = grammar_accept(sm->grammar, sm->gstate, tok);
-        if (sm->gstate < 0) return fail_tok(sm, "grammar: internal error: an allowed token broke the grammar");
-    }
-    hearth_sampler_accept(sm, tok);
-    if (sm->budget > 0) sm->budget--;
     if (out) {
         out->token = tok;
         float l = logits[tok];
         out->logprob = l == l ? l - lse : -INFINITY;
     }
     return tok;
+}
+
+/* The drawn token advances the grammar (caller's thread), the penalty window and the budget. */
+hearth_token sample_end(hearth_sampler *sm, hearth_token tok)
+{
+    if (sm->grammar) {
+        sm->gstate = grammar_accept(sm->grammar, sm->gstate, tok);
+        if (sm->gstate < 0) return fail_tok(sm, "grammar: internal error: an allowed token broke the grammar");
+    }
+    hearth_sampler_accept(sm, tok);
+    if (sm->budget > 0) sm->budget--;
+    return tok;
+}
+
+hearth_token hearth_sampler_sample(hearth_sampler *sm, const float *logits, hearth_sample *out)
+{
+    if (!sm || !logits || !sample_begin(sm)) return HEARTH_TOKEN_NULL;
+    hearth_token tok = sample_draw(sm, logits, out);
+    return tok == HEARTH_TOKEN_NULL ? tok : sample_end(sm, tok);
 }

@@ -26,6 +26,8 @@ struct hearth_sampler {
     double bin_mass[SAMPLER_BINS];
     hearth_grammar *grammar;
     int32_t gstate;
+    uint64_t *mask;              /* this step's allowed tokens, copied from the grammar (which
+                                  * other samplers may share) by sample_begin */
     int32_t budget;              /* tokens left, -1 = unlimited */
     char error[1024];
 };
