@@ -5,8 +5,9 @@
  * one scale per vector, VNNI dot) kept inside each node's 64-byte-aligned layer-0 block next to
  * its links, so scoring a 384-d neighbour reads 6 cache lines instead of 24 for float32, and
  * nearly all of a search's misses are prefetched in batches; the final ef candidates are then re-ranked by exact float dot, so the order and
- * scores returned are exact and only the traversal is approximate. Inserts build the graph
- * with float distances (the same graph float search would build). Float vectors live in one
+ * scores returned are exact and only the traversal is approximate. Inserts find their
+ * candidates the same way, then rank them and choose links (the neighbour heuristic) with
+ * float distances, so the graph is as good as a float-built one. Float vectors live in one
  * contiguous array; upper-layer links per node; "visited" is a stamp per node so a search
  * never clears memory. Distances are -dot(a, b): smaller is closer.
  */
@@ -390,6 +391,27 @@ static bool search_layer(rag_hnsw *h, const qctx *q, uint32_t ep, float dep, int
     return ok;
 }
 
+/* The walk's context for vector q: 8-bit (q quantized into h->qq) unless float_traversal. */
+static qctx query_ctx(rag_hnsw *h, const float *q)
+{
+    qctx ctx = {.q = q, .quant = !h->float_traversal};
+    if (ctx.quant) {
+        int32_t sum;
+        ctx.mul = -rag_quant_s8(q, (size_t)h->dim, h->qdim, h->qq, &sum);
+        ctx.corr = 128 * sum;
+    }
+    return ctx;
+}
+
+/* Replaces c's distances (from an 8-bit walk) by exact float ones. */
+static void exact_distances(const rag_hnsw *h, const float *q, cand *c, size_t n)
+{
+    size_t bytes = (size_t)h->dim * sizeof(float);
+    for (size_t i = 0; i < n; i++) /* all their misses at once */
+        for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch((const char *)vec(h, c[i].i) + off);
+    for (size_t i = 0; i < n; i++) c[i].d = -h->dot(q, vec(h, c[i].i), (size_t)h->dim);
+}
+
 static int cmp_cand(const void *a, const void *b)
 {
     const cand *x = a, *y = b;
@@ -457,7 +479,8 @@ hearth_status rag_hnsw_add(rag_hnsw *h, int64_t id, const float *v, hearth_error
         h->max_level = lv;
         return HEARTH_OK;
     }
-    qctx ctx = {.q = v};
+    /* the candidates are found like a query's (8-bit walk), then ranked and pruned in float */
+    qctx ctx = query_ctx(h, v);
     uint32_t cur = h->entry;
     float dcur = dist(h, &ctx, cur);
     for (int l = h->max_level; l > lv; l--) greedy(h, &ctx, l, &cur, &dcur);
@@ -466,9 +489,10 @@ hearth_status rag_hnsw_add(rag_hnsw *h, int64_t id, const float *v, hearth_error
             return hearth_fail(err, HEARTH_ERR_NOMEM, "hnsw: out of memory");
         size_t n = h->res.n;
         cand *c = h->res.a; /* reuse the heap's array: sorted ascending, it is the candidate list */
+        if (ctx.quant) exact_distances(h, v, c, n);
         qsort(c, n, sizeof *c, cmp_cand);
         cur = c[0].i;
-        dcur = c[0].d;
+        dcur = ctx.quant ? dist(h, &ctx, cur) : c[0].d; /* the next layer walks in the walk's metric */
         size_t kept = select_neighbours(h, c, n, (size_t)h->M);
         uint32_t *ls = links(h, x, l);
         ls[0] = (uint32_t)kept;
@@ -511,12 +535,7 @@ int32_t rag_hnsw_search(rag_hnsw *h, const float *q, int32_t k, int32_t ef, int6
 {
     if (k <= 0 || h->entry == NONE || rag_hnsw_live(h) == 0) return 0;
     ef = HEARTH_MAX(ef > 0 ? ef : h->efs, k);
-    qctx ctx = {.q = q, .quant = !h->float_traversal};
-    if (ctx.quant) {
-        int32_t sum;
-        ctx.mul = -rag_quant_s8(q, (size_t)h->dim, h->qdim, h->qq, &sum);
-        ctx.corr = 128 * sum;
-    }
+    qctx ctx = query_ctx(h, q);
     uint32_t cur = h->entry;
     float dcur = dist(h, &ctx, cur);
     for (int l = h->max_level; l > 0; l--) greedy(h, &ctx, l, &cur, &dcur);
@@ -524,12 +543,7 @@ int32_t rag_hnsw_search(rag_hnsw *h, const float *q, int32_t k, int32_t ef, int6
     /* exact scores for the survivors of the 8-bit walk, then the k best of them in order */
     cand *c = h->res.a;
     size_t n = h->res.n;
-    if (ctx.quant) {
-        size_t bytes = (size_t)h->dim * sizeof(float);
-        for (size_t i = 0; i < n; i++) /* all their misses at once */
-            for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch((const char *)vec(h, c[i].i) + off);
-        for (size_t i = 0; i < n; i++) c[i].d = -h->dot(q, vec(h, c[i].i), (size_t)h->dim);
-    }
+    if (ctx.quant) exact_distances(h, q, c, n);
     qsort(c, n, sizeof *c, cmp_cand);
     h->res.n = 0; /* no longer a heap */
     int32_t m = (int32_t)HEARTH_MIN(n, (size_t)k);

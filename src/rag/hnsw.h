@@ -23,8 +23,9 @@ typedef struct rag_hnsw_params {
     int32_t ef_construction; /* candidate list size while inserting                     */
     int32_t ef_search;       /* default candidate list size while searching (>= k used) */
     uint64_t seed;           /* level generator seed: same inserts -> same graph        */
-    bool float_traversal;    /* search with float distances instead of 8-bit ones (slower;
-                                for comparisons; not saved: a loaded index searches 8-bit)  */
+    bool float_traversal;    /* walk the graph (searches and inserts) with float distances
+                                instead of 8-bit ones: slower, for comparisons; not saved,
+                                a loaded index walks 8-bit                                  */
 } rag_hnsw_params;
 
 rag_hnsw_params rag_hnsw_default_params(void);
