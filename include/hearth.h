@@ -75,13 +75,20 @@ typedef struct hearth_model hearth_model;
 typedef struct hearth_model_params {
     bool vocab_only;   /* load the tokenizer and metadata only (no weights needed)      */
     int n_gpu_layers;  /* layers to offload to a GPU backend: 0 none, -1 all, -2 auto   */
+    bool use_mmap;     /* true: map the file, weights are never copied (pages shared with
+                          the page cache and other processes); false: read the file into
+                          memory backed by 2 MB huge pages where the kernel offers them —
+                          a longer load and a private copy, but on CPUs where TLB misses
+                          limit decode it is faster (Ollama's use_mmap, llama.cpp's
+                          --no-mmap). Resident memory is about the file size either way. */
 } hearth_model_params;
 /* Defaults: n_gpu_layers = $HEARTH_GPU_LAYERS (a count, "all", "auto") if set, else -2 (auto)
- * in a `make CUDA=1` build and 0 otherwise. Without a usable GPU, models run on the CPU. */
+ * in a `make CUDA=1` build and 0 otherwise. Without a usable GPU, models run on the CPU.
+ * use_mmap = true unless $HEARTH_MMAP is 0, "no" or "false". */
 
 HEARTH_API hearth_model_params hearth_model_default_params(void);
 
-/* Maps the GGUF file (weights are never copied), validates it completely and builds the
+/* Maps the GGUF file (or reads it in, see use_mmap), validates it completely and builds the
  * model. Returns NULL and fills err on any problem. */
 HEARTH_API hearth_model *hearth_model_load(const char *path, const hearth_model_params *params,
                                            hearth_error *err);

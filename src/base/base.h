@@ -35,13 +35,21 @@ void hearth_log(hearth_log_level level, const char *fmt, ...) HEARTH_PRINTF(2, 3
 static inline bool hearth_size_mul(size_t a, size_t b, size_t *out) { return !__builtin_mul_overflow(a, b, out); }
 static inline bool hearth_size_add(size_t a, size_t b, size_t *out) { return !__builtin_add_overflow(a, b, out); }
 
-/* A read-only memory mapping of a whole file. */
+/* A whole file in memory, read-only: mapped from the page cache, or read into memory of our
+ * own (`mapped` is what hearth_mmap_close unmaps: the file's size, or more when rounded up
+ * to whole huge pages). */
 typedef struct hearth_mmap {
     const uint8_t *data;
-    size_t size;
+    size_t size, mapped;
 } hearth_mmap;
 
+/* Maps the file (pages shared with the page cache and other processes; nothing copied). */
 hearth_status hearth_mmap_open(const char *path, hearth_mmap *map, hearth_error *err);
+/* Reads the file into anonymous memory the kernel may back with 2 MB transparent huge pages.
+ * Costs the read and a private copy, but a pass over all of it then misses the TLB 512x less
+ * often than 4 KB page-cache pages do: on CPUs where decode is bound by those misses this is
+ * the difference between ~75% and ~100% of the memory bandwidth (docs/performance.md). */
+hearth_status hearth_mmap_read(const char *path, hearth_mmap *map, hearth_error *err);
 void hearth_mmap_close(hearth_mmap *map);
 
 /* Reads a whole file into a NUL-terminated malloc'd buffer; refuses files over max_size. */

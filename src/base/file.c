@@ -1,4 +1,4 @@
-/* file.c — mapping model files, reading small files whole, writing files atomically. */
+/* file.c — mapping (or reading) model files, reading small files whole, writing files atomically. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,10 +11,9 @@
 
 #include "base/base.h"
 
-hearth_status hearth_mmap_open(const char *path, hearth_mmap *map, hearth_error *err)
+/* Opens path for reading and checks it is a non-empty regular file. */
+static hearth_status open_regular(const char *path, int *fd_out, size_t *size, hearth_error *err)
 {
-    map->data = NULL;
-    map->size = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return hearth_fail(err, HEARTH_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
@@ -31,20 +30,69 @@ hearth_status hearth_mmap_open(const char *path, hearth_mmap *map, hearth_error 
         close(fd);
         return hearth_fail(err, HEARTH_ERR_FORMAT, "%s: file is empty", path);
     }
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    *fd_out = fd;
+    *size = (size_t)st.st_size;
+    return HEARTH_OK;
+}
+
+hearth_status hearth_mmap_open(const char *path, hearth_mmap *map, hearth_error *err)
+{
+    memset(map, 0, sizeof *map);
+    int fd = -1;
+    size_t size = 0;
+    hearth_status st = open_regular(path, &fd, &size, err);
+    if (st) return st;
+    void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
     int e = errno;
     close(fd); /* the mapping keeps the file alive */
     if (p == MAP_FAILED) return hearth_fail(err, HEARTH_ERR_IO, "%s: cannot mmap: %s", path, strerror(e));
     map->data = p;
-    map->size = (size_t)st.st_size;
+    map->size = map->mapped = size;
+    return HEARTH_OK;
+}
+
+hearth_status hearth_mmap_read(const char *path, hearth_mmap *map, hearth_error *err)
+{
+    memset(map, 0, sizeof *map);
+    int fd = -1;
+    size_t size = 0;
+    hearth_status st = open_regular(path, &fd, &size, err);
+    if (st) return st;
+    const size_t huge = (size_t)2 << 20;
+    size_t mapped = size > SIZE_MAX - huge ? size : (size + huge - 1) & ~(huge - 1);
+    uint8_t *p = mmap(NULL, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        int e = errno;
+        close(fd);
+        return hearth_fail(err, HEARTH_ERR_NOMEM, "%s: cannot allocate %zu bytes to read it into: %s", path, size,
+                           strerror(e));
+    }
+    (void)madvise(p, mapped, MADV_HUGEPAGE); /* a hint: without THP the copy still works */
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = pread(fd, p + got, size - got, (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : 0;
+            close(fd);
+            munmap(p, mapped);
+            return hearth_fail(err, HEARTH_ERR_IO, "%s: read failed at byte %zu of %zu: %s", path, got, size,
+                               e ? strerror(e) : "file shrank");
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    (void)mprotect(p, mapped, PROT_READ); /* the weights are as read-only as a mapping's */
+    map->data = p;
+    map->size = size;
+    map->mapped = mapped;
     return HEARTH_OK;
 }
 
 void hearth_mmap_close(hearth_mmap *map)
 {
-    if (map->data) munmap((void *)map->data, map->size);
-    map->data = NULL;
-    map->size = 0;
+    if (map->data) munmap((void *)map->data, map->mapped);
+    memset(map, 0, sizeof *map);
 }
 
 hearth_status hearth_read_file(const char *path, size_t max_size, char **out, size_t *out_len,

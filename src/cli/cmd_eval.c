@@ -24,6 +24,7 @@ static const char *eval_help =
     "  --kv-type TYPE     KV cache type: f16 (default), f32 or q8_0\n"
     "  --threads N        worker threads (default: physical cores)\n"
     "  --gpu-layers N     layers on the GPU in a CUDA build: a count, 'all' or 'auto' (default)\n"
+    "  --no-mmap          read the model into (huge-page) memory instead of mapping it\n"
     "  --json             JSON output (default: a table)\n"
     "  --help             this text\n"
     "\n"
@@ -83,6 +84,8 @@ static int parse_args(int argc, char **argv, eval_opts *o)
             return -1;
         } else if (!strcmp(a, "--json")) {
             o->json = true;
+        } else if (!strcmp(a, "--no-mmap")) {
+            o->mp.use_mmap = false;
         } else if (!strcmp(a, "--tokens")) {
             o->tokens = argv[++i];
         } else if (!strcmp(a, "--text")) {

@@ -29,6 +29,9 @@ static const char *run_help =
     "  --kv-type TYPE        KV cache type: f16 (default), f32 or q8_0\n"
     "  --gpu-layers N        layers to run on the GPU in a CUDA build: a count, 'all' or\n"
     "                        'auto' (default: as many as fit in free GPU memory)\n"
+    "  --no-mmap             read the model into (huge-page) memory instead of mapping it:\n"
+    "                        slower to load, faster to decode where TLB misses limit it\n"
+    "                        (HEARTH_MMAP=0 makes this the default for every command)\n"
     "  --logprobs N          also report each token's log-probability and its N best\n"
     "                        alternatives (0..20; printed after the text, or in the JSON)\n"
     "  --no-bos              do not add the vocabulary's BOS token to the prompt\n"
@@ -114,6 +117,8 @@ static int parse_args(int argc, char **argv, run_opts *o)
             else return cli_usage_error("run", "--kv-type must be f16, f32 or q8_0, got '%s'", t);
         } else if (is_opt(a, NULL, "--gpu-layers")) {
             if (!cli_parse_gpu_layers("run", argv[++i], &o->mp.n_gpu_layers)) return 2;
+        } else if (is_opt(a, NULL, "--no-mmap")) {
+            o->mp.use_mmap = false;
         } else if (is_opt(a, NULL, "--format")) {
             o->format = argv[++i];
         } else if (is_opt(a, NULL, "--grammar")) {

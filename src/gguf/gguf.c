@@ -104,12 +104,12 @@ static hearth_status finish(hearth_gguf *g, hearth_gguf **out, hearth_error *err
     return HEARTH_OK;
 }
 
-hearth_status hearth_gguf_open(const char *path, hearth_gguf **out, hearth_error *err)
+static hearth_status open_file(const char *path, bool read_in, hearth_gguf **out, hearth_error *err)
 {
     hearth_gguf *g;
     hearth_status st = start(path, &g, err);
     if (st) return st;
-    st = hearth_mmap_open(path, &g->map, err);
+    st = read_in ? hearth_mmap_read(path, &g->map, err) : hearth_mmap_open(path, &g->map, err);
     if (st) {
         hearth_gguf_close(g);
         return st;
@@ -117,6 +117,16 @@ hearth_status hearth_gguf_open(const char *path, hearth_gguf **out, hearth_error
     g->base = g->map.data;
     g->size = g->map.size;
     return finish(g, out, err);
+}
+
+hearth_status hearth_gguf_open(const char *path, hearth_gguf **out, hearth_error *err)
+{
+    return open_file(path, false, out, err);
+}
+
+hearth_status hearth_gguf_open_read(const char *path, hearth_gguf **out, hearth_error *err)
+{
+    return open_file(path, true, out, err);
 }
 
 hearth_status hearth_gguf_parse(const void *data, size_t size, const char *name, hearth_gguf **out,

@@ -95,6 +95,8 @@ typedef struct hearth_gguf hearth_gguf;
 
 /* Maps and validates a file. */
 hearth_status hearth_gguf_open(const char *path, hearth_gguf **out, hearth_error *err);
+/* The same, with the file read into (huge-page) memory instead of mapped: hearth_mmap_read. */
+hearth_status hearth_gguf_open_read(const char *path, hearth_gguf **out, hearth_error *err);
 /* Validates a buffer the caller keeps alive (tests, fuzzing); `name` is used in messages. */
 hearth_status hearth_gguf_parse(const void *data, size_t size, const char *name,
                                 hearth_gguf **out, hearth_error *err);

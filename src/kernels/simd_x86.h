@@ -35,10 +35,15 @@ void hearth_avx512_fill_gemm(hearth_kernels *k);
  * plain read loop gets ~11. Asking for the bytes 4 KB ahead keeps enough misses in flight to
  * reach the bandwidth (a 151936 x 1024 Q8_0 mat-vec on 2 threads went from 10.5 to 26 GB/s).
  * Prefetches never fault, and cost nothing measurable when the data is already cached. */
+#ifndef HEARTH_PREFETCH_AHEAD
 #define HEARTH_PREFETCH_AHEAD 4096
+#endif
+#ifndef HEARTH_PREFETCH_HINT
+#define HEARTH_PREFETCH_HINT _MM_HINT_T0
+#endif
 static inline void hearth_prefetch_ahead(const void *p, size_t bytes)
 {
-    for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + HEARTH_PREFETCH_AHEAD + o, _MM_HINT_T0);
+    for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + HEARTH_PREFETCH_AHEAD + o, HEARTH_PREFETCH_HINT);
 }
 
 /* One F16 scale to float with F16C (same value as hearth_f16_to_f32, without the branches). */

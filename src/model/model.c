@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cuda/cuda.h"
 #include "model/model.h"
@@ -20,7 +21,9 @@ static const hearth_arch_ops *const arch_table[] = {
 
 hearth_model_params hearth_model_default_params(void)
 {
-    hearth_model_params p = {.vocab_only = false, .n_gpu_layers = hearth_gpu_default_layers()};
+    hearth_model_params p = {.vocab_only = false, .n_gpu_layers = hearth_gpu_default_layers(), .use_mmap = true};
+    const char *env = getenv("HEARTH_MMAP");
+    if (env && (!strcmp(env, "0") || !strcasecmp(env, "no") || !strcasecmp(env, "false"))) p.use_mmap = false;
     return p;
 }
 
@@ -230,7 +233,9 @@ hearth_model *hearth_model_load(const char *path, const hearth_model_params *par
         return NULL;
     }
     m->vocab_only = params->vocab_only;
-    hearth_status st = hearth_gguf_open(path, &m->gguf, err);
+    /* a vocabulary-only load never reads the weights in */
+    hearth_status st = params->use_mmap || params->vocab_only ? hearth_gguf_open(path, &m->gguf, err)
+                                                               : hearth_gguf_open_read(path, &m->gguf, err);
     /* a vocabulary-only file may name no (or an unknown) architecture */
     if (!st && (st = find_arch(m, err)) && m->vocab_only) st = HEARTH_OK;
     if (!st) st = hearth_vocab_load(m->gguf, &m->vocab, err);

@@ -15,6 +15,10 @@ field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eva
 [ "$(field "$T/b.json" 'd["pp"]["tps"] > 0 and d["tg"]["tps"] > 0 and d["bound_tps"] > 0 and d["bytes_per_token"] > 0')" = True ] ||
     fail "bench json values: $(cat "$T/b.json")"
 "$H" bench "$FX/models/qwen3-q4_k.gguf" -p 0 -n 2 -r 1 >"$T/out" 2>&1 || fail "bench text exit"
+grep -q "weights mmapped" "$T/out" || fail "bench text: mmap line: $(cat "$T/out")"
+"$H" bench "$FX/models/qwen3-q4_k.gguf" -p 4 -n 2 -r 1 --no-mmap --json >"$T/nm.json" 2>"$T/err" || fail "bench --no-mmap: $(cat "$T/err")"
+[ "$(field "$T/nm.json" 'd["mmap"]')" = "False" ] || fail "bench --no-mmap json: $(cat "$T/nm.json")"
+[ "$(field "$T/b.json" 'd["mmap"]')" = "True" ] || fail "bench json mmap: $(cat "$T/b.json")"
 grep -q "^tg2 " "$T/out" || fail "bench text: $(cat "$T/out")"
 
 "$H" bench "$FX/vocab/llama3.gguf" --tokenize --mb 0.05 -r 1 --json >"$T/t.json" 2>"$T/err" || fail "tokenize exit: $(cat "$T/err")"

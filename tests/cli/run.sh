@@ -39,6 +39,13 @@ ids=$(sed -n 's/^      "id": \([0-9]*\),$/\1/p' "$T/out" | tr '\n' ',')
 has out '"stop": "max_tokens"' "run json stop"
 has out '"generation_tokens_per_s"' "run json timings"
 has err 'prompt: 1 tokens' "speed line"
+# the model read into memory instead of mapped (--no-mmap, or HEARTH_MMAP=0): the same ids
+expect 0 "run --no-mmap" "$HA" run "$STORIES" "" -n 12 --temp 0 --kv-type f32 --json --no-mmap
+ids=$(sed -n 's/^      "id": \([0-9]*\),$/\1/p' "$T/out" | tr '\n' ',')
+[ "$ids" = "461,461,401,401,401,461,378,455,473,456,435,299," ] || fail "--no-mmap greedy ids $ids"
+HEARTH_MMAP=0 "$H" run "$STORIES" "" -n 12 --temp 0 --kv-type f32 --json >"$T/out" 2>"$T/err" || fail "HEARTH_MMAP=0 run"
+ids=$(sed -n 's/^      "id": \([0-9]*\),$/\1/p' "$T/out" | tr '\n' ',')
+[ "$ids" = "461,461,401,401,401,461,378,455,473,456,435,299," ] || fail "HEARTH_MMAP=0 greedy ids $ids"
 
 # streaming text mode, with the prompt on stdin, under the sanitizer build
 echo "hello" | "$HA" run "$STORIES" -n 8 --temp 0 >"$T/out" 2>"$T/err" || fail "run from stdin (asan)"

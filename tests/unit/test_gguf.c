@@ -525,6 +525,33 @@ static void test_fixture_contents(void **state)
     assert_int_equal(hearth_gguf_open("/nonexistent/x.gguf", &g, &err), HEARTH_ERR_IO);
     assert_non_null(strstr(err.message, "/nonexistent/x.gguf"));
     assert_int_equal(hearth_gguf_open("/", &g, &err), HEARTH_ERR_IO);
+    assert_int_equal(hearth_gguf_open_read("/nonexistent/x.gguf", &g, &err), HEARTH_ERR_IO);
+    assert_int_equal(hearth_gguf_open_read("/", &g, &err), HEARTH_ERR_IO);
+}
+
+/* Read into memory instead of mapped: the same metadata and the same bytes of every tensor. */
+static void test_open_read_equals_mapped(void **state)
+{
+    (void)state;
+    const char *files[] = {"models/qwen3-q4_k.gguf", "models/llama-q4_0-gqa.gguf", "vocab/llama3.gguf"};
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        hearth_gguf *a, *b;
+        hearth_error err;
+        if (hearth_gguf_open(fixture_path(files[f]), &a, &err) != HEARTH_OK) fail_msg("%s", err.message);
+        if (hearth_gguf_open_read(fixture_path(files[f]), &b, &err) != HEARTH_OK) fail_msg("%s", err.message);
+        assert_int_equal(hearth_gguf_n_kv(a), hearth_gguf_n_kv(b));
+        assert_int_equal(hearth_gguf_n_tensors(a), hearth_gguf_n_tensors(b));
+        for (int64_t i = 0; i < hearth_gguf_n_tensors(a); i++) {
+            const hearth_gguf_tensor *ta = hearth_gguf_tensor_at(a, i), *tb = hearth_gguf_tensor_at(b, i);
+            assert_int_equal(ta->name.len, tb->name.len);
+            assert_memory_equal(ta->name.s, tb->name.s, ta->name.len);
+            assert_int_equal(ta->size, tb->size);
+            assert_ptr_not_equal(ta->data, tb->data);
+            assert_memory_equal(ta->data, tb->data, ta->size);
+        }
+        hearth_gguf_close(a);
+        hearth_gguf_close(b);
+    }
 }
 
 int main(void)
@@ -539,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_random_damage),
         cmocka_unit_test(test_fixtures_parse),
         cmocka_unit_test(test_fixture_contents),
+        cmocka_unit_test(test_open_read_equals_mapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
