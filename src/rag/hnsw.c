@@ -70,8 +70,8 @@ struct rag_hnsw {
 typedef struct qctx {
     const float *q;
     bool quant;
-    float mul;    /* -(query scale): distance = (idot - corr) * node scale * mul */
-    int32_t corr; /* 128 * sum of the quantized query */
+    float mul;    /* -(query scale): distance = idot * node scale * mul */
+    int32_t qsum; /* sum of the quantized query */
 } qctx;
 
 rag_hnsw_params rag_hnsw_default_params(void)
@@ -295,7 +295,7 @@ static inline uint8_t *qvec(const rag_hnsw *h, uint32_t i) { return h->level0 + 
 static inline float *qscale(const rag_hnsw *h, uint32_t i) { return h->scales + i; }
 static inline float dist(const rag_hnsw *h, const qctx *c, uint32_t i)
 {
-    if (c->quant) return (float)(h->idot(qvec(h, i), h->qq, h->qdim) - c->corr) * (*qscale(h, i) * c->mul);
+    if (c->quant) return (float)h->idot(qvec(h, i), h->qq, c->qsum, h->qdim) * (*qscale(h, i) * c->mul);
     return -h->dot(c->q, vec(h, i), (size_t)h->dim);
 }
 /* the lines dist() will read for node i */
@@ -396,9 +396,7 @@ static qctx query_ctx(rag_hnsw *h, const float *q)
 {
     qctx ctx = {.q = q, .quant = !h->float_traversal};
     if (ctx.quant) {
-        int32_t sum;
-        ctx.mul = -rag_quant_s8(q, (size_t)h->dim, h->qdim, h->qq, &sum);
-        ctx.corr = 128 * sum;
+        ctx.mul = -rag_quant_s8(q, (size_t)h->dim, h->qdim, h->qq, &ctx.qsum);
     }
     return ctx;
 }

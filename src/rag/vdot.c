@@ -58,10 +58,11 @@ float rag_quant_s8(const float *q, size_t dim, size_t padded, int8_t *s, int32_t
     return m / 127.0f;
 }
 
-int32_t rag_idot_scalar(const uint8_t *u, const int8_t *s, size_t n)
+int32_t rag_idot_scalar(const uint8_t *u, const int8_t *s, int32_t s_sum, size_t n)
 {
+    (void)s_sum;
     int32_t acc = 0;
-    for (size_t i = 0; i < n; i++) acc += (int32_t)u[i] * s[i];
+    for (size_t i = 0; i < n; i++) acc += ((int32_t)u[i] - 128) * s[i];
     return acc;
 }
 

@@ -15,19 +15,20 @@ float rag_dot_avx2(const float *a, const float *b, size_t n);
 float rag_dot_avx512(const float *a, const float *b, size_t n);
 
 
-/* 8-bit quantization, one scale per vector: x[d] ~ scale * (u[d] - 128) for stored vectors,
- * q[d] ~ scale * s[d] for queries; the tail up to `padded` (a multiple of 64) is zero (u 128,
- * s 0). Then dot(x, q) ~ sx * sq * (idot(u, s) - 128 * sum(s)): unsigned x signed is what
- * VNNI multiplies, and the 128 offset is one constant per query. Rounding to nearest bounds
- * each element's error by half its scale. Returns the scale (0 for a zero vector). */
+/* 8-bit quantization, one scale per vector: x[d] ~ scale * (u[d] - 128) for stored vectors
+ * (unsigned, because unsigned x signed is what VNNI multiplies), q[d] ~ scale * s[d] for queries,
+ * s in [-127, 127]; the tail up to `padded` (a multiple of 64) is zero (u 128, s 0). Then
+ * dot(x, q) ~ sx * sq * idot(u, s). Rounding to nearest bounds each element's error by half
+ * its scale. Returns the scale (0 for a zero vector); *sum gets sum(s). */
 float rag_quant_u8(const float *x, size_t dim, size_t padded, uint8_t *u);
 float rag_quant_s8(const float *q, size_t dim, size_t padded, int8_t *s, int32_t *sum);
 
-/* sum(u[i] * s[i]) over n bytes, n a multiple of 64. */
-typedef int32_t (*rag_idot_fn)(const uint8_t *u, const int8_t *s, size_t n);
+/* sum((u[i] - 128) * s[i]) over n bytes, n a multiple of 64, each s[i] in [-127, 127], s_sum =
+ * sum(s[i]) (rag_quant_s8 gives it: with it VNNI drops the 128 offset once per call). */
+typedef int32_t (*rag_idot_fn)(const uint8_t *u, const int8_t *s, int32_t s_sum, size_t n);
 rag_idot_fn rag_idot_get(void);
-int32_t rag_idot_scalar(const uint8_t *u, const int8_t *s, size_t n);
-int32_t rag_idot_avx2(const uint8_t *u, const int8_t *s, size_t n);
-int32_t rag_idot_avx512(const uint8_t *u, const int8_t *s, size_t n);
+int32_t rag_idot_scalar(const uint8_t *u, const int8_t *s, int32_t s_sum, size_t n);
+int32_t rag_idot_avx2(const uint8_t *u, const int8_t *s, int32_t s_sum, size_t n);
+int32_t rag_idot_avx512(const uint8_t *u, const int8_t *s, int32_t s_sum, size_t n);
 
 #endif

@@ -35,24 +35,28 @@ static void test_idot_kernels_exact(void **state)
     bool has_vnni = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
     uint8_t u[448];
     int8_t s[448];
-    for (int round = 0; round < 200; round++) {
+    for (int round = 0; round < 300; round++) {
         size_t n = 64 * (size_t)(1 + round % 7);
         for (size_t i = 0; i < n; i++) {
             u[i] = (uint8_t)next();
-            s[i] = (int8_t)next();
+            s[i] = (int8_t)(next() % 255 - 127); /* the contract: s in [-127, 127] */
         }
-        if (round == 0) /* the extremes: the largest-magnitude sum must not saturate */
-            for (size_t i = 0; i < n; i++) u[i] = 255, s[i] = -128;
-        int32_t want = 0;
-        for (size_t i = 0; i < n; i++) want += (int32_t)u[i] * s[i];
-        assert_int_equal(rag_idot_scalar(u, s, n), want);
-        if (has_avx2) assert_int_equal(rag_idot_avx2(u, s, n), want);
-        if (has_vnni) assert_int_equal(rag_idot_avx512(u, s, n), want);
-        assert_int_equal(rag_idot_get()(u, s, n), want);
+        /* the extremes: every product at its largest magnitude, and alternating signs, must
+         * not saturate a 16-bit pair sum (the AVX2 path's maddubs) */
+        for (size_t i = 0; round < 4 && i < n; i++) {
+            u[i] = round & 1 ? 0 : 255;
+            s[i] = (int8_t)(round & 2 ? (i & 1 ? 127 : -127) : -127);
+        }
+        int32_t want = 0, sum = 0;
+        for (size_t i = 0; i < n; i++) want += ((int32_t)u[i] - 128) * s[i], sum += s[i];
+        assert_int_equal(rag_idot_scalar(u, s, sum, n), want);
+        if (has_avx2) assert_int_equal(rag_idot_avx2(u, s, sum, n), want);
+        if (has_vnni) assert_int_equal(rag_idot_avx512(u, s, sum, n), want);
+        assert_int_equal(rag_idot_get()(u, s, sum, n), want);
     }
 }
 
-/* |x.q - sx sq (idot - 128 sum)| <= sq/2 |x|_1 + sx/2 |q|_1 + dim sx sq / 4: each element is
+/* |x.q - sx sq idot| <= sq/2 |x|_1 + sx/2 |q|_1 + dim sx sq / 4: each element is
  * off by at most half its scale, and the cross term by a quarter of both. */
 static void test_quant_error_bound(void **state)
 {
@@ -75,7 +79,7 @@ static void test_quant_error_bound(void **state)
                 assert_int_equal(s[i], 0);
             }
             double exact = rag_dot_scalar(x, q, dim);
-            double approx = (double)sx * sq * (rag_idot_get()(u, s, padded) - 128.0 * qsum);
+            double approx = (double)sx * sq * rag_idot_get()(u, s, qsum, padded);
             double l1x = 0, l1q = 0;
             for (size_t i = 0; i < dim; i++) l1x += fabs(x[i]), l1q += fabs(q[i]);
             double bound = sq / 2.0 * l1x + sx / 2.0 * l1q + (double)dim * sx * sq / 4.0 + 1e-5;
