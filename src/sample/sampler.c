@@ -441,12 +441,12 @@ hearth_token sample_draw(hearth_sampler *sm, const float *logits, hearth_sample 
     if (sm->grammar) apply_mask(sm);
     float mx = raw_max;
     if (changed) mx = copy_max(sm->work, NULL, V);
-    int32_t best = -1; /* the first token at the maximum: greedy's answer, ties to the lowest id */
-    for (int32_t i = 0; mx != -INFINITY && i < V && best < 0; i++)
-        if (sm->work[i] == mx) best = i;
-    if (best < 0) return fail_tok(sm, "sampler: every token is excluded (logit bias or penalties left nothing)");
-    hearth_token tok = best;
+    /* a finite or +inf maximum is some token's value: only -inf means nothing is left */
+    if (mx == -INFINITY) return fail_tok(sm, "sampler: every token is excluded (logit bias or penalties left nothing)");
     const hearth_sampler_params *sp = &sm->p;
+    hearth_token tok = 0;
+    if (sp->temperature == 0.0f) /* greedy: the first token at the maximum (ties to the lowest id) */
+        while (sm->work[tok] != mx) tok++;
     bool truncates = (sp->top_k > 0 && sp->top_k < V) || sp->top_p < 1.0f || sp->min_p > 0.0f || sp->typical_p < 1.0f;
     if (sp->temperature > 0.0f && !truncates) {
         /* nothing to truncate: draw over the whole vocabulary in id order, no sorting */
