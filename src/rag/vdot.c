@@ -33,17 +33,26 @@ rag_dot_fn rag_dot_get(void)
     return rag_dot_scalar;
 }
 
+/* Largest finite magnitude; NaN and infinities (a corrupt blob) are coded as 0 below. */
 static float absmax(const float *x, size_t dim)
 {
     float m = 0;
-    for (size_t d = 0; d < dim; d++) m = fmaxf(m, fabsf(x[d]));
+    for (size_t d = 0; d < dim; d++)
+        if (isfinite(x[d])) m = fmaxf(m, fabsf(x[d]));
     return m;
+}
+
+static inline int code(float v, float inv)
+{
+    if (!isfinite(v)) return 0;
+    long r = lrintf(v * inv); /* |v * inv| <= 127 for finite v, up to rounding of inv */
+    return r > 127 ? 127 : r < -127 ? -127 : (int)r;
 }
 
 float rag_quant_u8(const float *x, size_t dim, size_t padded, uint8_t *u)
 {
     float m = absmax(x, dim), inv = m > 0 ? 127.0f / m : 0;
-    for (size_t d = 0; d < dim; d++) u[d] = (uint8_t)(128 + (int)lrintf(x[d] * inv));
+    for (size_t d = 0; d < dim; d++) u[d] = (uint8_t)(128 + code(x[d], inv));
     memset(u + dim, 128, padded - dim);
     return m / 127.0f;
 }
@@ -52,7 +61,7 @@ float rag_quant_s8(const float *q, size_t dim, size_t padded, int8_t *s, int32_t
 {
     float m = absmax(q, dim), inv = m > 0 ? 127.0f / m : 0;
     int32_t t = 0;
-    for (size_t d = 0; d < dim; d++) t += s[d] = (int8_t)lrintf(q[d] * inv);
+    for (size_t d = 0; d < dim; d++) t += s[d] = (int8_t)code(q[d], inv);
     memset(s + dim, 0, padded - dim);
     *sum = t;
     return m / 127.0f;

@@ -93,6 +93,14 @@ static void test_quant_error_bound(void **state)
     memset(x, 0, sizeof x);
     assert_true(rag_quant_u8(x, 100, 128, u) == 0.0f);
     for (size_t i = 0; i < 128; i++) assert_int_equal(u[i], 128);
+    /* hostile values (a store's blob is outside input): no undefined behaviour, codes in range */
+    x[0] = NAN, x[1] = INFINITY, x[2] = -INFINITY, x[3] = 1e38f, x[4] = -1e-38f;
+    int32_t qsum;
+    assert_true(rag_quant_u8(x, 100, 128, u) == 1e38f / 127.0f); /* the largest finite value */
+    assert_true(rag_quant_s8(x, 100, 128, s, &qsum) == 1e38f / 127.0f);
+    for (size_t i = 0; i < 3; i++) assert_true(u[i] == 128 && s[i] == 0); /* not finite: coded 0 */
+    assert_true(u[3] == 255 && s[3] == 127);
+    for (size_t i = 0; i < 128; i++) assert_true(s[i] >= -127 && s[i] <= 127);
 }
 
 /* embedding-like unit vectors: 20 centres, each point varying along 6 directions of its own
