@@ -53,7 +53,15 @@ typedef struct hearth_vec_ops {
                             const float *q, int64_t nq, int64_t d, float scale);
     void (*attn_values_f16)(float *o, const float *p, const hearth_f16 *v, int64_t stride,
                             int64_t n, int64_t nq, int64_t d);
+    /* Whole attention for a block of queries (prompt processing), or NULL where a level has
+     * none (the caller then uses the gemm path): q is nq rows of d floats (d % 16 == 0); query
+     * j sees F16 cache rows [0, n_kv[j]) (row r at k + r * stride, v + r * stride);
+     * o (nq x d) = softmax(scale * q K^T) V. scratch: HEARTH_ATTN_SCRATCH(d, max n_kv) floats. */
+    void (*attn_f16)(float *o, const float *q, int64_t nq, int64_t d, const hearth_f16 *k,
+                     const hearth_f16 *v, int64_t stride, const int32_t *n_kv, float scale,
+                     float *scratch);
 } hearth_vec_ops;
+#define HEARTH_ATTN_SCRATCH(d, n) (96 * (size_t)(d) + 32 * (size_t)(n))
 
 typedef struct hearth_kernels {
     const char *name;        /* "scalar", "avx2", "avx512" */

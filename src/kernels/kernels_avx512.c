@@ -6,4 +6,5 @@ void hearth_kernels_fill_avx512(hearth_kernels *k, bool has_bf16)
 {
     hearth_avx512_fill_float(k, has_bf16);
     hearth_avx512_fill_gemm(k);
+    hearth_avx512_fill_vec(&k->vec);
 }

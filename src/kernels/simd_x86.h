@@ -29,6 +29,7 @@ void hearth_avx2_dot_f32(int64_t n, float *s, const void *w, const void *a);
 void hearth_avx2_dot_f16(int64_t n, float *s, const void *w, const void *a);
 void hearth_avx512_fill_float(hearth_kernels *k, bool has_bf16);
 void hearth_avx512_fill_gemm(hearth_kernels *k);
+void hearth_avx512_fill_vec(hearth_vec_ops *v);
 
 /* Decode streams every weight from DRAM once per token. The out-of-order window alone keeps
  * too few cache-line misses in flight: a Q8_0 mat-vec reached ~5.5 GB/s per thread where a

@@ -9,6 +9,7 @@
 #define ATTN_PREFETCH 256 /* rows of K and V asked for ahead (128 KB at 8 KV heads of 128) */
 /* Below this many queries per item, transposing V chunks for a gemm costs more than it saves. */
 #define ATTN_GEMM_MIN_Q 8
+#define ATTN_FUSED_MAX_Q 256 /* queries per item the fused kernel (kernels.h attn_f16) takes */
 
 hearth_status cpu_attn_reserve(cpu_attn *a, int n_threads, int32_t n_tok, int32_t max_kv,
                                int32_t n_head, int32_t n_head_kv, int32_t head_dim,
@@ -17,7 +18,8 @@ hearth_status cpu_attn_reserve(cpu_attn *a, int n_threads, int32_t n_tok, int32_
     int32_t group = n_head / n_head_kv;
     int32_t nq = group > ATTN_NQ ? group : ATTN_NQ;
     size_t per, total;
-    /* scores + chunk + transposed chunk + gathered queries + partial output */
+    /* scores + chunk + transposed chunk + gathered queries + partial output; the first three
+     * are also the fused kernel's scratch (HEARTH_ATTN_SCRATCH: nq >= 32, ATTN_CHUNK = 64) */
     if (!hearth_size_mul((size_t)nq, (size_t)max_kv, &per) ||
         !hearth_size_add(per, (2 * (size_t)ATTN_CHUNK + 2 * (size_t)nq) * (size_t)head_dim, &per) ||
         !hearth_size_mul(per, (size_t)n_threads, &total) || total > SIZE_MAX / sizeof(float))
@@ -122,6 +124,20 @@ static void attn_item(const attn_job *j, const attn_scratch *w, int32_t item)
     for (int32_t qi = 0; qi < nq; qi++) {
         size_t row = (size_t)(t0 + qi / j->group) * (size_t)j->n_head + (size_t)hk * j->group + (size_t)(qi % j->group);
         memcpy(w->queries + (size_t)qi * hd, j->q + row * (size_t)hd, hd_bytes);
+    }
+    /* many queries over an F16 cache: the level's fused kernel where it has one */
+    if (k->vec.attn_f16 && j->kv == HEARTH_TYPE_F16 && hd % 16 == 0 && nq >= ATTN_GEMM_MIN_Q && nq <= ATTN_FUSED_MAX_Q) {
+        int32_t n_kv[ATTN_FUSED_MAX_Q];
+        for (int32_t qi = 0; qi < nq; qi++) n_kv[qi] = b->n_kv[t0 + qi / j->group];
+        const hearth_f16 *kr = (const hearth_f16 *)(j->kc + (size_t)base * j->row + (size_t)hk * j->head_bytes);
+        const hearth_f16 *vr = (const hearth_f16 *)(j->vc + (size_t)base * j->row + (size_t)hk * j->head_bytes);
+        k->vec.attn_f16(w->partial, w->queries, nq, hd, kr, vr, (int64_t)(j->row / sizeof(hearth_f16)), n_kv, j->scale,
+                        w->scores);
+        for (int32_t qi = 0; qi < nq; qi++)
+            memcpy(j->out + ((size_t)(t0 + qi / j->group) * (size_t)j->n_head + (size_t)hk * j->group +
+                             (size_t)(qi % j->group)) * (size_t)hd,
+                   w->partial + (size_t)qi * hd, hd_bytes);
+        return;
     }
     /* scores = Q K^T, a chunk of cache rows at a time; float caches are read in place, others
      * are converted first. Entries past a token's own range are computed and then ignored. */

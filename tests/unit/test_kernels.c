@@ -422,6 +422,59 @@ static void check_close(const char *what, const char *level, int64_t n, const fl
 /* Vector operations on every level against float64 formulas. Tolerance: 4e-6 relative
  * (a few float roundings, the SIMD exp polynomial is within 2 ulp) plus a small absolute
  * term for results that cancel to near zero. */
+/* The fused prompt-processing attention (where a level has one) against softmax(q K^T) V in
+ * double: query counts around the 32-query block, head sizes on both sides of the 128-lane
+ * pass, per-query row limits (causal, and 0 for a query that sees nothing). */
+static void test_attn_fused(void **state)
+{
+    (void)state;
+    const hearth_kernels *levels[HEARTH_CPU_LEVELS];
+    int nl = n_levels(levels);
+    const int64_t dims[] = {64, 80, 128, 256}, nqs[] = {8, 31, 32, 37, 70};
+    const int64_t n = 150, stride = 300; /* cache rows, and elements between them (> d) */
+    hearth_f16 *k = malloc(sizeof *k * n * stride), *v = malloc(sizeof *v * n * stride);
+    float *q = malloc(sizeof(float) * 70 * 256), *o = malloc(sizeof(float) * 70 * 256);
+    float *scratch = malloc(sizeof(float) * HEARTH_ATTN_SCRATCH(256, n));
+    double *p = malloc(sizeof(double) * n);
+    int32_t n_kv[70];
+    int checked = 0;
+    for (int l = 0; l < nl; l++) {
+        if (!levels[l]->vec.attn_f16) continue;
+        for (size_t di = 0; di < sizeof dims / sizeof *dims; di++)
+            for (size_t qi = 0; qi < sizeof nqs / sizeof *nqs; qi++) {
+                int64_t d = dims[di], nq = nqs[qi];
+                for (int64_t i = 0; i < n * stride; i++) {
+                    k[i] = hearth_f32_to_f16(rnd_normal());
+                    v[i] = hearth_f32_to_f16(rnd_normal());
+                }
+                for (int64_t i = 0; i < nq * d; i++) q[i] = rnd_normal();
+                for (int64_t j = 0; j < nq; j++) n_kv[j] = j == 3 ? 0 : (int32_t)(n - nq + j + 1 > 1 ? n - nq + j + 1 : 1);
+                float scale = 1.0f / sqrtf((float)d);
+                levels[l]->vec.attn_f16(o, q, nq, d, k, v, stride, n_kv, scale, scratch);
+                for (int64_t j = 0; j < nq; j++) {
+                    double m = -INFINITY, sum = 0;
+                    for (int64_t c = 0; c < n_kv[j]; c++) {
+                        double s = 0;
+                        for (int64_t i = 0; i < d; i++) s += (double)q[j * d + i] * hearth_f16_to_f32(k[c * stride + i]);
+                        p[c] = s * scale;
+                        if (p[c] > m) m = p[c];
+                    }
+                    for (int64_t c = 0; c < n_kv[j]; c++) sum += p[c] = exp(p[c] - m);
+                    for (int64_t i = 0; i < d; i++) {
+                        double want = 0;
+                        for (int64_t c = 0; c < n_kv[j]; c++) want += p[c] / sum * hearth_f16_to_f32(v[c * stride + i]);
+                        if (!(fabs(o[j * d + i] - want) <= 1e-5 + 1e-4 * fabs(want)))
+                            fail_msg("%s attn_f16 d=%lld nq=%lld: o[%lld][%lld] = %.9g, expected %.9g", levels[l]->name,
+                                     (long long)d, (long long)nq, (long long)j, (long long)i, o[j * d + i], want);
+                    }
+                }
+                checked++;
+            }
+    }
+    if (hearth_kernels_at(HEARTH_CPU_AVX512)) assert_true(checked > 0);
+    free(k); free(v); free(q); free(o); free(scratch); free(p);
+}
+
 static void test_vec_ops(void **state)
 {
     (void)state;
@@ -741,6 +794,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_batch_equals_single),
         cmocka_unit_test(test_threadpool),
         cmocka_unit_test(test_vec_ops),
+        cmocka_unit_test(test_attn_fused),
         cmocka_unit_test(test_fixture_tensors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
