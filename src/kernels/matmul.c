@@ -130,7 +130,9 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
 
     bool use_gemm = k->gemm[W->type] && n_tok >= GEMM_MIN_TOKS;
     if (use_gemm && k->gemm_aux[W->type]) j.aux_stride = k->gemm_aux_size[W->type](W->cols);
-    size_t a_bytes = vt == HEARTH_TYPE_F32 ? 0 : j.a_stride * (size_t)n_tok;
+    /* the aux rows (int32 and float) start 64-byte aligned after the activations, whose rows
+     * may be any number of bytes (33 Q8_0 blocks: 1122) */
+    size_t a_bytes = vt == HEARTH_TYPE_F32 ? 0 : (j.a_stride * (size_t)n_tok + 63) & ~(size_t)63;
     size_t need = a_bytes + j.aux_stride * (size_t)n_tok;
     if (scratch->cap < need) {
         void *nb = realloc(scratch->buf, need);
