@@ -242,6 +242,8 @@ static inline void transpose8x8_epi32(const __m256i r[8], __m256i dst[8])
     }
 }
 
+#define PACK_PREFETCH 512 /* bytes ahead in each weight row */
+
 /* Repacks rows [0, nr) of elements [k0, k0 + kc) into the panel (missing rows are zero).
  * Eight rows at a time: each weight block of the eight is unpacked, then every 32 bytes of
  * them (8 rows x 8 four-byte slices) go to the panel with one register transpose — with few
@@ -263,7 +265,11 @@ static inline void pack_panel(const gemm_desc *D, int lanes, const uint8_t *w, s
                     memset(u[r], 0, (size_t)D->wblock);
                     continue;
                 }
-                D->unpack(w + (size_t)row * w_stride + (size_t)((k0 + e) / D->wblock) * D->wbytes, u[r], s, o);
+                const uint8_t *blk = w + (size_t)row * w_stride + (size_t)((k0 + e) / D->wblock) * D->wbytes;
+                /* each row is its own stream from memory when few tokens share the panel
+                 * (batched decode): ask for its bytes a little ahead */
+                _mm_prefetch((const char *)blk + PACK_PREFETCH, _MM_HINT_T0);
+                D->unpack(blk, u[r], s, o);
                 for (int gl = 0; gl < D->wblock / D->G; gl++) {
                     uint8_t *pg = panel + (size_t)((e / D->G) + gl) * pstride;
                     memcpy(pg + ns * vb + row * 4, &s[gl], 4);
