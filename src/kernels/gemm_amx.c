@@ -73,15 +73,7 @@ scale_group(const gemm_desc *D, const int32_t *cbuf, const uint8_t *pg, int64_t 
         const uint8_t *xt = aux + (size_t)t * aux_stride;
         __m512i isum = _mm512_load_si512((const void *)(cbuf + 16 * t));
         if (D->off) isum = _mm512_sub_epi32(isum, _mm512_set1_epi32(load_i32(xt + 4 * g)));
-        float da;
-        memcpy(&da, xt + 4 * (ng_total + g), sizeof da);
-        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(da));
-        acc[t] = _mm512_fmadd_ps(s, f, acc[t]);
-        if (D->has_min) {
-            float b;
-            memcpy(&b, xt + 4 * (2 * ng_total + g), sizeof b);
-            acc[t] = _mm512_fmadd_ps(o, _mm512_set1_ps(b), acc[t]);
-        }
+        acc[t] = scale_group16(D, acc[t], isum, s, o, xt, ng_total, g);
     }
 }
 

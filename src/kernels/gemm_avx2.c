@@ -52,16 +52,11 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
                     isum = _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_add_epi16(p0, p1), ones));
                 }
             }
-            float da;
-            memcpy(&da, xt + 4 * (ng_total + g), sizeof da);
-            __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(da));
+            __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(aux_da(xt, ng_total, g)));
             acc[t] = _mm256_fmadd_ps(s, f, acc[t]);
-            if (D->has_min) {
-                float b;
-                memcpy(&b, xt + 4 * (2 * ng_total + g), sizeof b);
+            if (D->has_min)
                 acc[t] = _mm256_fmadd_ps(_mm256_load_ps((const float *)(pg + ns * 32 + 32)),
-                                         _mm256_set1_ps(b), acc[t]);
-            }
+                                         _mm256_set1_ps(aux_da_sum(xt, ng_total, g)), acc[t]);
         }
     }
     UNROLL_TT

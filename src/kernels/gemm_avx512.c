@@ -40,6 +40,7 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
         __m512i wv[8];
         for (int k = 0; k < ns; k++) wv[k] = _mm512_load_si512((const void *)(pg + k * 64));
         __m512 s = _mm512_load_ps((const float *)(pg + ns * 64));
+        __m512 o = D->has_min ? _mm512_load_ps((const float *)(pg + ns * 64 + 64)) : s;
         UNROLL_TT
         for (int t = 0; t < tt; t++) {
             const uint8_t *at = a + (size_t)t * a_stride + aoff;
@@ -47,16 +48,7 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
             __m512i isum = _mm512_set1_epi32(-load_i32(xt + 4 * g));
             for (int k = 0; k < ns; k++)
                 isum = _mm512_dpbusd_epi32(isum, wv[k], _mm512_set1_epi32(load_i32(at + 4 * k)));
-            float da;
-            memcpy(&da, xt + 4 * (ng_total + g), sizeof da);
-            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(da));
-            acc[t] = _mm512_fmadd_ps(s, f, acc[t]);
-            if (D->has_min) {
-                float b;
-                memcpy(&b, xt + 4 * (2 * ng_total + g), sizeof b);
-                acc[t] = _mm512_fmadd_ps(_mm512_load_ps((const float *)(pg + ns * 64 + 64)),
-                                         _mm512_set1_ps(b), acc[t]);
-            }
+            acc[t] = scale_group16(D, acc[t], isum, s, o, xt, ng_total, g);
         }
     }
     UNROLL_TT

@@ -212,6 +212,35 @@ static inline void aux_fill(const gemm_desc *D, const void *arow, int64_t n, voi
     }
 }
 
+/* The aux entries of one token row for group g (laid out by aux_fill). */
+static inline float aux_da(const uint8_t *xt, int64_t ng_total, int64_t g)
+{
+    float v;
+    memcpy(&v, xt + 4 * (ng_total + g), sizeof v);
+    return v;
+}
+
+static inline float aux_da_sum(const uint8_t *xt, int64_t ng_total, int64_t g)
+{
+    float v;
+    memcpy(&v, xt + 4 * (2 * ng_total + g), sizeof v);
+    return v;
+}
+
+#ifdef __AVX512F__
+/* One group of one token into 16 rows' accumulator, given isum = sum u*a - off * sum a:
+ * acc + s * (da * isum) (+ o * da * sum a). The AVX-512 and AMX kernels share it. */
+static inline __attribute__((always_inline)) __m512
+scale_group16(const gemm_desc *D, __m512 acc, __m512i isum, __m512 s, __m512 o, const uint8_t *xt,
+              int64_t ng_total, int64_t g)
+{
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(aux_da(xt, ng_total, g)));
+    acc = _mm512_fmadd_ps(s, f, acc);
+    if (D->has_min) acc = _mm512_fmadd_ps(o, _mm512_set1_ps(aux_da_sum(xt, ng_total, g)), acc);
+    return acc;
+}
+#endif
+
 /* ---- the kernel -------------------------------------------------------------------------- */
 
 /* Bytes of one group in a panel of `lanes` rows: G/4 registers of (lanes rows x 4 bytes), then
