@@ -518,6 +518,8 @@ typedef struct hearth_server_params {
     int32_t max_connections; /* default 128                                                   */
     double keep_alive;    /* seconds a model stays loaded after its last request; default 300  */
     const char *api_key;  /* when set, every request needs "Authorization: Bearer <key>"       */
+    bool no_mmap;         /* read models into memory instead of mapping them (see
+                             hearth_model_params.use_mmap); default false: mapped            */
 } hearth_server_params;
 
 typedef struct hearth_server hearth_server;

@@ -28,6 +28,8 @@ static const char *const serve_help =
     "      --keep-alive SEC   seconds a model stays loaded after its last request (default 300;\n"
     "                         -1 forever)\n"
     "      --max-queue N      waiting requests per model before 503 (default 64)\n"
+    "      --no-mmap          read models into (huge-page) memory instead of mapping them:\n"
+    "                         slower to load, faster to decode where TLB misses limit it\n"
     "      --port-file FILE   once listening, write the bound port to FILE (with --port 0, which\n"
     "                         picks a free port: how scripts and tests find the server)\n"
     "  -h, --help             this text\n"
@@ -36,7 +38,8 @@ static const char *const serve_help =
     "  HEARTH_API_KEY   require \"Authorization: Bearer KEY\" on every request; binding to a\n"
     "                   non-loopback address without it prints a warning\n"
     "  HEARTH_MODELS    the model store (default ~/.hearth/models)\n"
-    "  HEARTH_REGISTRY  registry base URL for /api/pull (default https://<host of the name>)\n";
+    "  HEARTH_REGISTRY  registry base URL for /api/pull (default https://<host of the name>)\n"
+    "  HEARTH_MMAP=0    the same as --no-mmap\n";
 
 static bool loopback(const char *host)
 {
@@ -64,6 +67,7 @@ int cmd_serve(int argc, char **argv)
         {"slots", required_argument, 0, 's'}, {"ctx", required_argument, 0, 'c'},
         {"threads", required_argument, 0, 't'}, {"keep-alive", required_argument, 0, 'k'},
         {"max-queue", required_argument, 0, 'q'}, {"port-file", required_argument, 0, 'P'},
+        {"no-mmap", no_argument, 0, 'm'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *port_file = NULL;
     hearth_server_params p = hearth_server_default_params();
@@ -100,6 +104,7 @@ int cmd_serve(int argc, char **argv)
         case 'k': if (!cli_parse_float("serve", "--keep-alive", optarg, -1, 1e9, &d)) return 2; p.keep_alive = d; break;
         case 'q': if (!cli_parse_long("serve", "--max-queue", optarg, 1, 1 << 20, &v)) return 2; p.max_queue = (int32_t)v; break;
         case 'P': port_file = optarg; break;
+        case 'm': p.no_mmap = true; break;
         case 'h': fputs(serve_help, stdout); return 0;
         default: return cli_usage_error("serve", "unknown option");
         }

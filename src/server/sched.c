@@ -373,6 +373,7 @@ static sched_model *model_load(sched *s, const char *name, const char *path, hea
     snprintf(m->path, sizeof m->path, "%s", path);
     pthread_mutex_init(&m->embed_mu, NULL);
     hearth_model_params mp = hearth_model_default_params();
+    if (s->p.no_mmap) mp.use_mmap = false;
     if (!(m->model = hearth_model_load(path, &mp, err))) goto fail;
     hearth_model_info info;
     hearth_model_get_info(m->model, &info);

@@ -25,6 +25,7 @@ typedef struct sched_params {
     int n_threads;      /* 0 = physical cores                                            */
     int max_queue;      /* waiting requests per model before 503                         */
     double keep_alive;  /* default seconds a model stays loaded after its last request   */
+    bool no_mmap;       /* load models with use_mmap = false                             */
 } sched_params;
 
 typedef enum gen_finish { GEN_RUNNING = 0, GEN_STOP, GEN_LENGTH, GEN_ERROR, GEN_CANCELLED } gen_finish;

@@ -134,7 +134,7 @@ hearth_server *hearth_server_start(const hearth_server_params *params, hearth_er
     hearth_server *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     sched_params sp = {.n_slots = p.n_slots, .n_ctx = p.n_ctx, .n_threads = p.n_threads, .max_queue = p.max_queue,
-                       .keep_alive = p.keep_alive};
+                       .keep_alive = p.keep_alive, .no_mmap = p.no_mmap};
     s->state.sched = sched_new(&sp);
     s->state.api_key = p.api_key && *p.api_key ? strdup(p.api_key) : NULL;
     s->state.started = hearth_time_sec();

@@ -31,4 +31,17 @@ srv_stop
 HEARTH_API_KEY=k srv_start "$H" --host 0.0.0.0
 grep -q "warning" "$SRV_LOG" && srv_fail "warning despite HEARTH_API_KEY"
 srv_stop
+# --no-mmap: models read into memory instead of mapped; greedy text equals the mapped server's
+gen() { python3 -c '
+import json, sys, urllib.request
+body = json.dumps({"model": "qwen", "prompt": "Hello", "stream": False, "options": {"temperature": 0, "num_predict": 6}}).encode()
+r = urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/api/generate", body, {"Content-Type": "application/json"}), timeout=60)
+print(json.load(r)["response"])' "$SRV_URL"; }
+srv_start "$HA" -t 1
+mapped=$(gen) || srv_fail "generate (mapped)"
+srv_stop
+srv_start "$HA" -t 1 --no-mmap
+read_in=$(gen) || srv_fail "generate (--no-mmap)"
+srv_stop
+[ "$mapped" = "$read_in" ] || srv_fail "--no-mmap changed the text: '$mapped' vs '$read_in'"
 echo "malformed: all checks passed"
