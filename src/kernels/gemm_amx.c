@@ -4,8 +4,9 @@
  *
  * The weight panel is the one gemm_avx512.c packs ("rows in lanes": per group, G/4 runs of
  * 16 rows x 4 bytes), which is exactly the layout an AMX B tile wants (K/4 rows of 16 columns
- * x 4 bytes). The A tile is up to 16 tokens' activation bytes of one group, loaded straight
- * from their Q8_0/Q8_K rows with the row stride. One tile multiply then does the integer part
+ * x 4 bytes). The A tile is up to 16 tokens' activation bytes of one group: hearth_matmul
+ * regroups the activations once per matmul (tile_a) so those 16 x G bytes are contiguous — a
+ * tile load of 16 rows from 16 places costs four times one of contiguous bytes. One tile multiply then does the integer part
  * of 16 rows x 16 tokens x G elements (16 x 16 x 32 = 8192 multiply-adds for G = 32, what
  * 128 vpdpbusd would do); what is left on the vector units is applying the scales, per token:
  *     acc[t] += s * (da * (C[t] - off * sum a)) (+ o * da * sum a)
@@ -99,8 +100,7 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
         if ((gl) < ng) {                                                                        \
             int64_t e_ = (g0 + (gl)) * D->G;                                                    \
             _tile_zero(c);                                                                      \
-            _tile_loadd(ta, a + (size_t)(e_ / D->ablock) * D->abytes + D->aqs + (size_t)(e_ % D->ablock), \
-                        (long)a_stride);                                                        \
+            _tile_loadd(ta, a + (size_t)e_ * 16, D->G); /* regrouped: see tile_a */              \
             _tile_loadd(tb, panel + (size_t)(gl) * pstride, 64);                                \
             if (D->signed_w) _tile_dpbssd(c, ta, tb);                                           \
             else _tile_dpbsud(c, ta, tb);                                                       \
@@ -148,16 +148,31 @@ panel_tokens(const gemm_desc *D, const uint8_t *panel, int64_t g0, int64_t ng, c
 
 GEMM_DRIVER()
 
+/* Token i of a 16-token block: group g's G bytes go to block + (g * 16 + i) * G, so a group's
+ * A tile is 16 * G contiguous bytes (the layout kernels.h's gemm_tile_a describes). */
+static inline void tile_a(const gemm_desc *D, const void *arow, int64_t n, int i, void *block)
+{
+    for (int64_t e = 0; e < n; e += D->G) {
+        const uint8_t *src = (const uint8_t *)arow + (size_t)(e / D->ablock) * D->abytes + D->aqs +
+                             (size_t)(e % D->ablock);
+        memcpy((uint8_t *)block + (size_t)(e / D->G * 16 + i) * (size_t)D->G, src, (size_t)D->G);
+    }
+}
+
+#define AMX_TYPE(name)                                                                          \
+    GEMM_TYPE(name)                                                                             \
+    static void name##_tile_a(const void *a, int64_t n, int i, void *block) { tile_a(&d_##name, a, n, i, block); }
+
 /* Q8_0 keeps its weights signed (tdpbssd): no offset term to subtract. */
 #define d_q8_0 d_q8_0s
-GEMM_TYPE(q8_0)
+AMX_TYPE(q8_0)
 #undef d_q8_0
-GEMM_TYPE(q4_0)
-GEMM_TYPE(q4_1)
-GEMM_TYPE(q5_0)
-GEMM_TYPE(q5_1)
-GEMM_TYPE(q4_K)
-GEMM_TYPE(q5_K)
+AMX_TYPE(q4_0)
+AMX_TYPE(q4_1)
+AMX_TYPE(q5_0)
+AMX_TYPE(q5_1)
+AMX_TYPE(q4_K)
+AMX_TYPE(q5_K)
 
 /* Linux hands out AMX tile state only to processes that ask for it (once, for all threads). */
 #define ARCH_REQ_XCOMP_PERM 0x1023
@@ -173,10 +188,17 @@ bool hearth_amx_enable(void)
 void hearth_amx_fill_gemm(hearth_kernels *k)
 {
     GEMM_SET(HEARTH_TYPE_Q8_0, q8_0);
+    k->gemm_tile_a[HEARTH_TYPE_Q8_0] = q8_0_tile_a;
     GEMM_SET(HEARTH_TYPE_Q4_0, q4_0);
+    k->gemm_tile_a[HEARTH_TYPE_Q4_0] = q4_0_tile_a;
     GEMM_SET(HEARTH_TYPE_Q4_1, q4_1);
+    k->gemm_tile_a[HEARTH_TYPE_Q4_1] = q4_1_tile_a;
     GEMM_SET(HEARTH_TYPE_Q5_0, q5_0);
+    k->gemm_tile_a[HEARTH_TYPE_Q5_0] = q5_0_tile_a;
     GEMM_SET(HEARTH_TYPE_Q5_1, q5_1);
+    k->gemm_tile_a[HEARTH_TYPE_Q5_1] = q5_1_tile_a;
     GEMM_SET(HEARTH_TYPE_Q4_K, q4_K);
+    k->gemm_tile_a[HEARTH_TYPE_Q4_K] = q4_K_tile_a;
     GEMM_SET(HEARTH_TYPE_Q5_K, q5_K);
+    k->gemm_tile_a[HEARTH_TYPE_Q5_K] = q5_K_tile_a;
 }

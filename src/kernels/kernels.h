@@ -87,6 +87,13 @@ typedef struct hearth_kernels {
      * gemm_aux[T] from that row. NULL where gemm[T] needs none. */
     size_t (*gemm_aux_size[HEARTH_TYPE_COUNT])(int64_t n);
     void (*gemm_aux[HEARTH_TYPE_COUNT])(const void *a, int64_t n, void *aux);
+    /* Where gemm[T] wants its activations regrouped 16 tokens at a time (AMX tiles: one
+     * group's bytes of 16 tokens contiguous), gemm_tile_a[T](row, n, i, block) copies token i
+     * of a 16-token block (an activation row in vec_dot_type[T], n elements) into the block
+     * (16 * n bytes); hearth_matmul then hands gemm[T] that layout as `a`, with a_stride = n
+     * bytes per token (so a + t * a_stride is token t's block when t % 16 == 0), and aux as
+     * usual. NULL: activations as they are. */
+    void (*gemm_tile_a[HEARTH_TYPE_COUNT])(const void *a, int64_t n, int i, void *block);
     hearth_vec_ops vec;
 } hearth_kernels;
 

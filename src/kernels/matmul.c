@@ -29,6 +29,7 @@ typedef struct matmul_job {
     size_t a_stride;   /* bytes between activation rows                   */
     void *aux;         /* per-token gemm data (gemm_aux), or NULL         */
     size_t aux_stride;
+    void *tiled;       /* activations regrouped for gemm (gemm_tile_a), or NULL */
     size_t w_stride;   /* bytes between weight rows                       */
     float *Y;
     int64_t n_tok;
@@ -51,6 +52,9 @@ static void quantize_rows(void *p, int ith, int nth)
             j->k->from_float[vt](j->X + t * j->W->cols, at, j->W->cols);
             if (j->aux)
                 j->k->gemm_aux[j->W->type](at, j->W->cols, (uint8_t *)j->aux + (size_t)t * j->aux_stride);
+            if (j->tiled)
+                j->k->gemm_tile_a[j->W->type](at, j->W->cols, (int)(t % 16),
+                                              (uint8_t *)j->tiled + (size_t)(t / 16) * 16 * (size_t)j->W->cols);
         }
     }
 }
@@ -82,14 +86,18 @@ static void multiply(void *p, int ith, int nth)
         int64_t t0 = item % j->n_tok_blocks * j->tok_chunk;
         int nr = (int)HEARTH_MIN(j->row_chunk, j->W->rows - r0);
         int nt = (int)HEARTH_MIN(j->tok_chunk, j->n_tok - t0);
-        if (k->gemm[wt] && nt >= GEMM_MIN_TOKS)
+        if (k->gemm[wt] && nt >= GEMM_MIN_TOKS) {
+            /* regrouped activations: n bytes per token, t0 is a multiple of 16 */
+            const uint8_t *a = j->tiled ? j->tiled : j->a;
+            size_t as = j->tiled ? (size_t)j->W->cols : j->a_stride;
             k->gemm[wt](j->W->cols, &j->Y[t0 * j->W->rows + r0], j->W->rows,
                         (const uint8_t *)j->W->data + (size_t)r0 * j->w_stride, j->w_stride, nr,
-                        (const uint8_t *)j->a + (size_t)t0 * j->a_stride, j->a_stride,
+                        a + (size_t)t0 * as, as,
                         j->aux ? (const uint8_t *)j->aux + (size_t)t0 * j->aux_stride : NULL,
                         j->aux_stride, nt);
-        else
+        } else {
             tile_by_vec_dot(k, j, r0, nr, t0, nt);
+        }
     }
 }
 
@@ -133,7 +141,10 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
     /* the aux rows (int32 and float) start 64-byte aligned after the activations, whose rows
      * may be any number of bytes (33 Q8_0 blocks: 1122) */
     size_t a_bytes = vt == HEARTH_TYPE_F32 ? 0 : (j.a_stride * (size_t)n_tok + 63) & ~(size_t)63;
-    size_t need = a_bytes + j.aux_stride * (size_t)n_tok;
+    size_t aux_bytes = (j.aux_stride * (size_t)n_tok + 63) & ~(size_t)63;
+    /* 16-token blocks of regrouped activations (rounded up: a last partial block is whole) */
+    size_t tiled_bytes = use_gemm && k->gemm_tile_a[W->type] ? (size_t)((n_tok + 15) / 16) * 16 * (size_t)W->cols : 0;
+    size_t need = a_bytes + aux_bytes + tiled_bytes;
     if (scratch->cap < need) {
         void *nb = realloc(scratch->buf, need);
         if (!nb) { /* out of memory: leave Y zeroed */
@@ -146,6 +157,7 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
     }
     j.a = vt == HEARTH_TYPE_F32 ? (void *)X : scratch->buf;
     j.aux = j.aux_stride ? (uint8_t *)scratch->buf + a_bytes : NULL;
+    j.tiled = tiled_bytes ? (uint8_t *)scratch->buf + a_bytes + aux_bytes : NULL;
     if (vt != HEARTH_TYPE_F32) {
         atomic_store_explicit(&j.next, 0, memory_order_relaxed);
         if (n_tok >= 2 * QUANT_ROWS && nth > 1) hearth_threadpool_run(tp, quantize_rows, &j);
