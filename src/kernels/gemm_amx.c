@@ -184,25 +184,24 @@ bool hearth_amx_enable(void)
     return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
 }
 
+/* GEMM_SET plus the activation regrouping every AMX gemm reads its A tiles from */
+#define AMX_SET(T, name)                              \
+    do {                                              \
+        GEMM_SET(T, name);                            \
+        k->gemm_tile_a[T] = name##_tile_a;            \
+    } while (0)
+
 /* A tile multiply costs the same for 16 elements as for 32, so the 16-element-group types
  * gain least: Q6_K (the other half of Q4_K_M files) still gains ~20% over AVX-512 with
  * regrouped activations; Q2_K and Q3_K keep the AVX-512 kernel. */
 void hearth_amx_fill_gemm(hearth_kernels *k)
 {
-    GEMM_SET(HEARTH_TYPE_Q8_0, q8_0);
-    k->gemm_tile_a[HEARTH_TYPE_Q8_0] = q8_0_tile_a;
-    GEMM_SET(HEARTH_TYPE_Q4_0, q4_0);
-    k->gemm_tile_a[HEARTH_TYPE_Q4_0] = q4_0_tile_a;
-    GEMM_SET(HEARTH_TYPE_Q4_1, q4_1);
-    k->gemm_tile_a[HEARTH_TYPE_Q4_1] = q4_1_tile_a;
-    GEMM_SET(HEARTH_TYPE_Q5_0, q5_0);
-    k->gemm_tile_a[HEARTH_TYPE_Q5_0] = q5_0_tile_a;
-    GEMM_SET(HEARTH_TYPE_Q5_1, q5_1);
-    k->gemm_tile_a[HEARTH_TYPE_Q5_1] = q5_1_tile_a;
-    GEMM_SET(HEARTH_TYPE_Q4_K, q4_K);
-    k->gemm_tile_a[HEARTH_TYPE_Q4_K] = q4_K_tile_a;
-    GEMM_SET(HEARTH_TYPE_Q5_K, q5_K);
-    k->gemm_tile_a[HEARTH_TYPE_Q5_K] = q5_K_tile_a;
-    GEMM_SET(HEARTH_TYPE_Q6_K, q6_K);
-    k->gemm_tile_a[HEARTH_TYPE_Q6_K] = q6_K_tile_a;
+    AMX_SET(HEARTH_TYPE_Q8_0, q8_0);
+    AMX_SET(HEARTH_TYPE_Q4_0, q4_0);
+    AMX_SET(HEARTH_TYPE_Q4_1, q4_1);
+    AMX_SET(HEARTH_TYPE_Q5_0, q5_0);
+    AMX_SET(HEARTH_TYPE_Q5_1, q5_1);
+    AMX_SET(HEARTH_TYPE_Q4_K, q4_K);
+    AMX_SET(HEARTH_TYPE_Q5_K, q5_K);
+    AMX_SET(HEARTH_TYPE_Q6_K, q6_K);
 }
