@@ -35,6 +35,89 @@ static hearth_status open_regular(const char *path, int *fd_out, size_t *size, h
     return HEARTH_OK;
 }
 
+/* Maps the file at a 2 MB-aligned address. The page cache keeps large files in large folios
+ * (ext4, xfs, btrfs on Linux 6.x), and the kernel maps a 2 MB folio with one page-table entry
+ * only where file offset and address agree modulo 2 MB. A plain mmap() picks a 4 KB-aligned
+ * address, and every pass over the weights then takes 512 TLB misses per 2 MB: decode reads
+ * the mapping 20-30% slower (docs/performance.md). MADV_HUGEPAGE asks readahead for 2 MB
+ * folios where the file is not cached yet. */
+static void *map_file_aligned(int fd, size_t size)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (size < huge || size > SIZE_MAX - huge) return mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    uint8_t *area = mmap(NULL, size + huge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (area == MAP_FAILED) return MAP_FAILED;
+    uint8_t *start = (uint8_t *)(((uintptr_t)area + huge - 1) & ~(uintptr_t)(huge - 1));
+    void *p = mmap(start, size, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+    if (p == MAP_FAILED) {
+        int e = errno;
+        munmap(area, size + huge);
+        errno = e;
+        return MAP_FAILED;
+    }
+    /* give back the reservation on either side of the file */
+    if (start > area) munmap(area, (size_t)(start - area));
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uint8_t *tail_start = (uint8_t *)(((uintptr_t)(start + size) + page - 1) & ~(uintptr_t)(page - 1));
+    if (area + size + huge > tail_start) munmap(tail_start, (size_t)(area + size + huge - tail_start));
+    (void)madvise(p, size, MADV_HUGEPAGE); /* a hint; harmless where THP is off */
+    return p;
+}
+
+/* The process's FilePmdMapped total in kB (file memory mapped as 2 MB pages), -1 if unknown. */
+static long file_pmd_mapped_kb(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (!f) return -1;
+    char line[128];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "FilePmdMapped: %ld kB", &kb) == 1) break;
+    fclose(f);
+    return kb;
+}
+
+enum { HUGE_SAMPLES = 4 };
+
+/* Faults in the first byte of each sampled 2 MB chunk; returns how many kB of them the
+ * kernel mapped as whole 2 MB pages (-1 if it cannot say). */
+static long touch_samples(const uint8_t *p, const size_t *offset)
+{
+    long before = file_pmd_mapped_kb();
+    if (before < 0) return -1;
+    for (int i = 0; i < HUGE_SAMPLES; i++) (void)*(const volatile uint8_t *)(p + offset[i]);
+    long after = file_pmd_mapped_kb();
+    return after < 0 ? -1 : after - before;
+}
+
+/* A file that is already cached stays in the folios it was cached in: a model written by
+ * `hearth synth` or a downloader, or read by a tool without the hint, sits in small folios
+ * and the aligned mapping gains nothing. Samples tell: if a few 2 MB chunks are not mapped
+ * as 2 MB pages, drop just those from the page cache and fault them again; if they now come
+ * back as 2 MB pages, this filesystem can do it, so drop the whole file's clean pages and let
+ * the run read it back (once: later loads find it in 2 MB folios). Where the filesystem or
+ * kernel cannot, the cost is re-reading the 8 MB of samples. Pages other processes map or
+ * that are dirty are not dropped (the kernel skips them), so nothing is lost either way. */
+static void prefer_huge_folios(const char *path, int fd, uint8_t *p, size_t size)
+{
+    const size_t huge = (size_t)2 << 20;
+    size_t chunks = size / huge;
+    if (chunks < 16 || ((uintptr_t)p & (huge - 1))) return; /* small file, or not aligned */
+    size_t offset[HUGE_SAMPLES];
+    for (int i = 0; i < HUGE_SAMPLES; i++) offset[i] = chunks * (size_t)(2 * i + 1) / (2 * HUGE_SAMPLES) * huge;
+    const long all = HUGE_SAMPLES * (long)(huge >> 10);
+    long got = touch_samples(p, offset);
+    if (got < 0 || got >= all) return;
+    for (int i = 0; i < HUGE_SAMPLES; i++) {
+        (void)madvise(p + offset[i], huge, MADV_DONTNEED); /* unmap; the file is untouched */
+        (void)posix_fadvise(fd, (off_t)offset[i], (off_t)huge, POSIX_FADV_DONTNEED);
+    }
+    if (touch_samples(p, offset) < all) return;
+    hearth_info("%s: cached in small pages; dropping them so it is read back in 2 MB pages", path);
+    (void)madvise(p, size, MADV_DONTNEED);
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
 hearth_status hearth_mmap_open(const char *path, hearth_mmap *map, hearth_error *err)
 {
     memset(map, 0, sizeof *map);
@@ -42,8 +125,9 @@ hearth_status hearth_mmap_open(const char *path, hearth_mmap *map, hearth_error 
     size_t size = 0;
     hearth_status st = open_regular(path, &fd, &size, err);
     if (st) return st;
-    void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    void *p = map_file_aligned(fd, size);
     int e = errno;
+    if (p != MAP_FAILED) prefer_huge_folios(path, fd, p, size);
     close(fd); /* the mapping keeps the file alive */
     if (p == MAP_FAILED) return hearth_fail(err, HEARTH_ERR_IO, "%s: cannot mmap: %s", path, strerror(e));
     map->data = p;

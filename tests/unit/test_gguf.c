@@ -3,6 +3,8 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "gguf/gguf.h"
 #include "gguf_corpus.h"
@@ -554,6 +556,42 @@ static void test_open_read_equals_mapped(void **state)
     }
 }
 
+/* hearth_mmap_open on a file big enough for 2 MB pages: the mapping is 2 MB aligned (so the
+ * kernel can map whole 2 MB folios), every byte reads back after the page cache was steered to
+ * 2 MB folios, twice, and the file itself is untouched; a 3-page file and an odd size too. */
+static void test_mmap_large_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/hearth-test-mmap-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const size_t sizes[] = {40u << 20, 3 * 4096, (33u << 20) + 123};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        size_t size = sizes[s];
+        uint32_t *pattern = malloc(size + 4);
+        assert_non_null(pattern);
+        for (size_t i = 0; i < size / 4 + 1; i++) pattern[i] = (uint32_t)(i * 2654435761u);
+        assert_int_equal(ftruncate(fd, 0), 0);
+        assert_int_equal(pwrite(fd, pattern, size, 0), (ssize_t)size);
+        assert_int_equal(fsync(fd), 0);
+        for (int round = 0; round < 2; round++) {
+            hearth_mmap map;
+            hearth_error err;
+            if (hearth_mmap_open(path, &map, &err) != HEARTH_OK) fail_msg("%s", err.message);
+            assert_int_equal(map.size, size);
+            if (size >= (2u << 20)) assert_int_equal((uintptr_t)map.data & ((2u << 20) - 1), 0);
+            assert_memory_equal(map.data, pattern, size);
+            hearth_mmap_close(&map);
+        }
+        struct stat st;
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_int_equal(st.st_size, (off_t)size);
+        free(pattern);
+    }
+    close(fd);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_fixtures_parse),
         cmocka_unit_test(test_fixture_contents),
         cmocka_unit_test(test_open_read_equals_mapped),
+        cmocka_unit_test(test_mmap_large_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
