@@ -77,45 +77,66 @@ static long file_pmd_mapped_kb(void)
     return kb;
 }
 
-enum { HUGE_SAMPLES = 4 };
+#define HUGE_PAGE ((size_t)2 << 20)
+#define HUGE_GROUP 16 /* chunks checked per read of smaps_rollup */
 
-/* Faults in the first byte of each sampled 2 MB chunk; returns how many kB of them the
- * kernel mapped as whole 2 MB pages (-1 if it cannot say). */
-static long touch_samples(const uint8_t *p, const size_t *offset)
+/* Faults in the first byte of each resident 2 MB chunk in [c0, c1); returns whether the
+ * kernel mapped every one of them as a whole 2 MB page (-1: it cannot say). */
+static int touch_chunks(const uint8_t *p, const unsigned char *resident, size_t c0, size_t c1)
 {
-    long before = file_pmd_mapped_kb();
+    long before = file_pmd_mapped_kb(), want = 0;
     if (before < 0) return -1;
-    for (int i = 0; i < HUGE_SAMPLES; i++) (void)*(const volatile uint8_t *)(p + offset[i]);
+    for (size_t c = c0; c < c1; c++)
+        if (resident[c * (HUGE_PAGE / 4096)] & 1) {
+            (void)*(const volatile uint8_t *)(p + c * HUGE_PAGE);
+            want += (long)(HUGE_PAGE >> 10);
+        }
     long after = file_pmd_mapped_kb();
-    return after < 0 ? -1 : after - before;
+    return after < 0 ? -1 : after - before >= want;
 }
 
-/* A file that is already cached stays in the folios it was cached in: a model written by
- * `hearth synth` or a downloader, or read by a tool without the hint, sits in small folios
- * and the aligned mapping gains nothing. Samples tell: if a few 2 MB chunks are not mapped
- * as 2 MB pages, drop just those from the page cache and fault them again; if they now come
- * back as 2 MB pages, this filesystem can do it, so drop the whole file's clean pages and let
- * the run read it back (once: later loads find it in 2 MB folios). Where the filesystem or
- * kernel cannot, the cost is re-reading the 8 MB of samples. Pages other processes map or
- * that are dirty are not dropped (the kernel skips them), so nothing is lost either way. */
+/* Drops the resident chunks in [c0, c1) from our mapping and from the page cache. Only clean
+ * pages no other process maps are dropped (the kernel skips the rest): nothing is lost, and
+ * the next touch reads them back through the MADV_HUGEPAGE readahead in 2 MB folios. */
+static void drop_chunks(int fd, uint8_t *p, size_t c0, size_t c1)
+{
+    (void)madvise(p + c0 * HUGE_PAGE, (c1 - c0) * HUGE_PAGE, MADV_DONTNEED);
+    (void)posix_fadvise(fd, (off_t)(c0 * HUGE_PAGE), (off_t)((c1 - c0) * HUGE_PAGE), POSIX_FADV_DONTNEED);
+}
+
+/* A file already in the page cache stays in the folios it was cached in: one written by
+ * `hearth synth` or a downloader, or read by a tool that maps it without the hint, sits in
+ * small folios, and the aligned mapping gains nothing there. So the chunks that are cached
+ * (mincore) are touched 16 at a time, and a group the kernel did not map as 2 MB pages is
+ * dropped to be read back in 2 MB folios. The first dropped group is read back at once as a
+ * probe: where the filesystem or kernel cannot give 2 MB folios, the rest is left alone.
+ * Chunks not cached are left to the run (readahead gives them 2 MB folios already). */
 static void prefer_huge_folios(const char *path, int fd, uint8_t *p, size_t size)
 {
-    const size_t huge = (size_t)2 << 20;
-    size_t chunks = size / huge;
-    if (chunks < 16 || ((uintptr_t)p & (huge - 1))) return; /* small file, or not aligned */
-    size_t offset[HUGE_SAMPLES];
-    for (int i = 0; i < HUGE_SAMPLES; i++) offset[i] = chunks * (size_t)(2 * i + 1) / (2 * HUGE_SAMPLES) * huge;
-    const long all = HUGE_SAMPLES * (long)(huge >> 10);
-    long got = touch_samples(p, offset);
-    if (got < 0 || got >= all) return;
-    for (int i = 0; i < HUGE_SAMPLES; i++) {
-        (void)madvise(p + offset[i], huge, MADV_DONTNEED); /* unmap; the file is untouched */
-        (void)posix_fadvise(fd, (off_t)offset[i], (off_t)huge, POSIX_FADV_DONTNEED);
+    size_t chunks = size / HUGE_PAGE, pages = (size + 4095) / 4096;
+    if (chunks < 16 || ((uintptr_t)p & (HUGE_PAGE - 1)) || sysconf(_SC_PAGESIZE) != 4096) return;
+    unsigned char *resident = malloc(pages);
+    if (!resident) return;
+    if (mincore(p, size, resident) != 0) goto done;
+    bool probed = false;
+    size_t dropped = 0;
+    for (size_t c0 = 0; c0 < chunks; c0 += HUGE_GROUP) {
+        size_t c1 = HEARTH_MIN(c0 + HUGE_GROUP, chunks);
+        int huge = touch_chunks(p, resident, c0, c1);
+        if (huge < 0) break;
+        if (huge) continue;
+        drop_chunks(fd, p, c0, c1);
+        dropped += c1 - c0;
+        if (!probed) {
+            probed = true;
+            if (touch_chunks(p, resident, c0, c1) != 1) break; /* this filesystem cannot */
+        }
     }
-    if (touch_samples(p, offset) < all) return;
-    hearth_info("%s: cached in small pages; dropping them so it is read back in 2 MB pages", path);
-    (void)madvise(p, size, MADV_DONTNEED);
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    if (dropped)
+        hearth_info("%s: %zu MB were cached in small pages; dropped to be read back in 2 MB pages", path,
+                    dropped * (HUGE_PAGE >> 20));
+done:
+    free(resident);
 }
 
 hearth_status hearth_mmap_open(const char *path, hearth_mmap *map, hearth_error *err)
