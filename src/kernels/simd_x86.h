@@ -29,6 +29,7 @@ void hearth_avx2_dot_f32(int64_t n, float *s, const void *w, const void *a);
 void hearth_avx2_dot_f16(int64_t n, float *s, const void *w, const void *a);
 void hearth_avx512_fill_float(hearth_kernels *k, bool has_bf16);
 void hearth_avx512_fill_gemm(hearth_kernels *k);
+void hearth_avx512_fill_kquant(hearth_kernels *k);
 void hearth_avx512_fill_vec(hearth_vec_ops *v);
 
 /* Decode streams every weight from DRAM once per token. The out-of-order window alone keeps
@@ -40,7 +41,7 @@ void hearth_avx512_fill_vec(hearth_vec_ops *v);
 #define HEARTH_PREFETCH_AHEAD 4096
 #endif
 #ifndef HEARTH_PREFETCH_HINT
-#define HEARTH_PREFETCH_HINT _MM_HINT_T0
+#define HEARTH_PREFETCH_HINT _MM_HINT_T1
 #endif
 static inline void hearth_prefetch_ahead(const void *p, size_t bytes)
 {
