@@ -5,6 +5,7 @@
 void hearth_kernels_fill_avx512(hearth_kernels *k, bool has_bf16)
 {
     hearth_avx512_fill_float(k, has_bf16);
+    hearth_avx512_fill_legacy(k);
     hearth_avx512_fill_kquant(k);
     hearth_avx512_fill_gemm(k);
     hearth_avx512_fill_vec(&k->vec);

@@ -74,26 +74,45 @@ static void q8_0_to_float(const void *src, float *y, int64_t n)
 
 /* ---- dot products against Q8_0 ---------------------------------------------------------- */
 
+/* The F16 scales of 8 consecutive Q8_0 blocks of w and of a, multiplied: d_w * d_a per block.
+ * Two gathers read each block's first 4 bytes (its scale and two quants); the low halves
+ * are packed into 8 + 8 F16s and converted together. */
+static inline __m256 q8_0_scales8(const block_q8_0 *x, const block_q8_0 *y)
+{
+    const __m256i at = _mm256_setr_epi32(0, 34, 68, 102, 136, 170, 204, 238);
+    const __m256i low16 = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+                                           0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m256i wd = _mm256_shuffle_epi8(_mm256_i32gather_epi32((const int *)x, at, 1), low16);
+    __m256i ad = _mm256_shuffle_epi8(_mm256_i32gather_epi32((const int *)y, at, 1), low16);
+    /* lanes: [w0..3 a0..3 | w4..7 a4..7] -> [w0..7 | a0..7] */
+    __m256i both = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(wd, ad), _MM_SHUFFLE(3, 1, 2, 0));
+    return _mm256_mul_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(both)),
+                         _mm256_cvtph_ps(_mm256_extracti128_si256(both, 1)));
+}
+
+static inline __m256i q8_0_block_dot(const block_q8_0 *x, const block_q8_0 *y)
+{
+    return hearth_avx2_dot_i8(_mm256_loadu_si256((const __m256i *)x->qs), _mm256_loadu_si256((const __m256i *)y->qs));
+}
+
 static void q8_0_vec_dot(int64_t n, float *s, const void *w, const void *a)
 {
     const block_q8_0 *x = w, *y = a;
     /* two accumulators: the FMA chain, not the loads, would otherwise set the pace */
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t nb = n / 32, i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        hearth_prefetch_ahead(&x[i], 2 * sizeof x[i]);
-        __m256i d0 = hearth_avx2_dot_i8(_mm256_loadu_si256((const __m256i *)x[i].qs),
-                                        _mm256_loadu_si256((const __m256i *)y[i].qs));
-        __m256i d1 = hearth_avx2_dot_i8(_mm256_loadu_si256((const __m256i *)x[i + 1].qs),
-                                        _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
-        acc0 = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), _mm256_cvtepi32_ps(d0), acc0);
-        acc1 = _mm256_fmadd_ps(block_scale(x[i + 1].d, y[i + 1].d), _mm256_cvtepi32_ps(d1), acc1);
+    for (; i + 8 <= nb; i += 8) {
+        hearth_prefetch_ahead(&x[i], 8 * sizeof x[i]);
+        __m256 sc = q8_0_scales8(&x[i], &y[i]);
+        for (int b = 0; b < 8; b += 2) {
+            __m256 s0 = _mm256_permutevar8x32_ps(sc, _mm256_set1_epi32(b));
+            __m256 s1 = _mm256_permutevar8x32_ps(sc, _mm256_set1_epi32(b + 1));
+            acc0 = _mm256_fmadd_ps(s0, _mm256_cvtepi32_ps(q8_0_block_dot(&x[i + b], &y[i + b])), acc0);
+            acc1 = _mm256_fmadd_ps(s1, _mm256_cvtepi32_ps(q8_0_block_dot(&x[i + b + 1], &y[i + b + 1])), acc1);
+        }
     }
-    for (; i < nb; i++) {
-        __m256i d = hearth_avx2_dot_i8(_mm256_loadu_si256((const __m256i *)x[i].qs),
-                                       _mm256_loadu_si256((const __m256i *)y[i].qs));
-        acc0 = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), _mm256_cvtepi32_ps(d), acc0);
-    }
+    for (; i < nb; i++)
+        acc0 = _mm256_fmadd_ps(block_scale(x[i].d, y[i].d), _mm256_cvtepi32_ps(q8_0_block_dot(&x[i], &y[i])), acc0);
     *s = hearth_avx2_hsum(_mm256_add_ps(acc0, acc1));
 }
 
@@ -216,7 +235,10 @@ static void q5_1_to_float(const void *src, float *y, int64_t n)
     }
 }
 
-void hearth_avx2_fill_legacy(hearth_kernels *k)
+#ifndef LEGACY_FILL /* legacy_avx512.c compiles this file again under another name */
+#define LEGACY_FILL hearth_avx2_fill_legacy
+#endif
+void LEGACY_FILL(hearth_kernels *k)
 {
     k->from_float[HEARTH_TYPE_Q8_0] = q8_0_from_float;
     k->to_float[HEARTH_TYPE_Q4_0] = q4_0_to_float;

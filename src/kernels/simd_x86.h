@@ -30,6 +30,7 @@ void hearth_avx2_dot_f16(int64_t n, float *s, const void *w, const void *a);
 void hearth_avx512_fill_float(hearth_kernels *k, bool has_bf16);
 void hearth_avx512_fill_gemm(hearth_kernels *k);
 void hearth_avx512_fill_kquant(hearth_kernels *k);
+void hearth_avx512_fill_legacy(hearth_kernels *k);
 void hearth_avx512_fill_vec(hearth_vec_ops *v);
 
 /* Decode streams every weight from DRAM once per token. The out-of-order window alone keeps
@@ -94,8 +95,12 @@ static inline __m256 hearth_avx2_load_bf16(const hearth_bf16 *p)
  * |a| <= 127 keeps maddubs's int16 pair sums below saturation). */
 static inline __m256i hearth_avx2_dot_i8(__m256i w, __m256i a)
 {
+#ifdef __AVX512VNNI__ /* the legacy and k-quant files compiled again for the AVX-512 level */
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
+#else
     __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
     return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+#endif
 }
 
 #endif
