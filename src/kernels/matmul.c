@@ -4,7 +4,7 @@
  * The activations are converted once into the weight type's vec_dot_type (Q8_0, Q8_K, or
  * kept F32), then the output is cut into work items that threads claim from an atomic
  * counter (a preempted thread on a busy machine costs one item, not a fixed share):
- *   n_tok == 1 (decode):  items are runs of consecutive rows, a mat-vec;
+ *   n_tok == 1 (decode):  runs of consecutive rows, a mat-vec, claimed in shrinking runs;
  *   n_tok  > 1 (prefill): items are (row block x token block) tiles handed to the level's
  *                         gemm kernel, so each weight block is loaded once per token block.
  * Items are numbered token block fastest, so consecutive items reuse the same weight rows.
@@ -72,13 +72,39 @@ static void tile_by_vec_dot(const hearth_kernels *k, const matmul_job *j, int64_
                 a + (size_t)t * j->a_stride);
 }
 
+/* Decode: the next run of rows for a thread, guided self-scheduling. A run is a 1/(2 nth)
+ * share of the rows left, never under row_chunk: long runs while much is left (few claims of
+ * the shared counter), short ones at the end, so the threads finish within a few rows of
+ * each other instead of one waiting out the other's last fixed-size item (a few % of every
+ * decode mat-vec). */
+static bool claim_rows(matmul_job *j, int nth, int64_t *r0, int *nr)
+{
+    int64_t cur = atomic_load_explicit(&j->next, memory_order_relaxed);
+    for (;;) {
+        int64_t left = j->W->rows - cur;
+        if (left <= 0) return false;
+        int64_t take = HEARTH_MIN(left, HEARTH_MAX(j->row_chunk, left / (2 * nth)));
+        if (atomic_compare_exchange_weak_explicit(&j->next, &cur, cur + take, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            *r0 = cur;
+            *nr = (int)take;
+            return true;
+        }
+    }
+}
+
 static void multiply(void *p, int ith, int nth)
 {
     (void)ith;
-    (void)nth;
     matmul_job *j = p;
     const hearth_kernels *k = j->k;
     hearth_type wt = j->W->type;
+    if (j->n_tok == 1) {
+        int64_t r0;
+        int nr;
+        while (claim_rows(j, nth, &r0, &nr)) tile_by_vec_dot(k, j, r0, nr, 0, 1);
+        return;
+    }
     for (;;) {
         int64_t item = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (item >= j->n_items) return;
@@ -109,13 +135,9 @@ void hearth_matmul_scratch_free(hearth_matmul_scratch *s)
     s->cap = 0;
 }
 
-/* Rows per decode work item: about 8 items per thread so a slow thread is caught up, but
- * never below 8 rows (claiming an item costs an atomic on a shared cache line). */
-static int64_t decode_chunk(int64_t rows, int nth)
-{
-    int64_t c = (rows + (int64_t)nth * 8 - 1) / ((int64_t)nth * 8);
-    return HEARTH_MAX(c, 8);
-}
+/* The shortest run of rows a decode thread claims (claiming costs an atomic on a shared cache
+ * line; 8 rows of a 1024-column Q8_0 matrix are 8.7 KB). */
+#define DECODE_MIN_ROWS 8
 
 void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_matrix *W,
                    const float *X, int64_t n_tok, float *Y, hearth_matmul_scratch *scratch)
@@ -165,7 +187,7 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
     }
 
     if (n_tok == 1) {
-        j.row_chunk = decode_chunk(W->rows, nth);
+        j.row_chunk = DECODE_MIN_ROWS;
         j.tok_chunk = 1;
     } else {
         j.row_chunk = TILE_ROWS;
