@@ -144,6 +144,13 @@ void hearth_matmul_scratch_free(hearth_matmul_scratch *s);
 void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_matrix *W,
                    const float *X, int64_t n_tok, float *Y, hearth_matmul_scratch *scratch);
 
+/* Y[i] = W[i] X for i < n, all on the same input X (Q, K and V; the FFN gate and up). One
+ * job for a decode mat-vec (one token, the same activation type): one quantization of X and
+ * one hand-out and wait instead of n; otherwise n hearth_matmul calls. */
+#define HEARTH_MATMUL_MAX_PARTS 4
+void hearth_matmul_many(hearth_threadpool *tp, const hearth_kernels *k, int n, const hearth_matrix *const *W,
+                        const float *X, int64_t n_tok, float *const *Y, hearth_matmul_scratch *scratch);
+
 /* ---- vector operations (dispatched through hearth_kernels_get()) ------------------------
  * y may alias x (or a/gate) in every operation below. n may be any length >= 0. */
 /* sum a[i] * b[i] */

@@ -35,6 +35,16 @@ typedef struct matmul_job {
     int64_t n_tok;
     int64_t row_chunk, tok_chunk, n_tok_blocks, n_items;
     _Atomic int64_t next;
+    /* decode of several matrices on the same input (hearth_matmul_many): their rows numbered
+     * one after the other, rows_total in all; a single matmul is one part */
+    struct matmul_part {
+        const hearth_matrix *W;
+        float *Y;
+        size_t w_stride;
+        int64_t row0;
+    } part[HEARTH_MATMUL_MAX_PARTS];
+    int n_parts;
+    int64_t rows_total;
 } matmul_job;
 
 static void quantize_rows(void *p, int ith, int nth)
@@ -81,7 +91,7 @@ static bool claim_rows(matmul_job *j, int nth, int64_t *r0, int *nr)
 {
     int64_t cur = atomic_load_explicit(&j->next, memory_order_relaxed);
     for (;;) {
-        int64_t left = j->W->rows - cur;
+        int64_t left = j->rows_total - cur;
         if (left <= 0) return false;
         int64_t take = HEARTH_MIN(left, HEARTH_MAX(j->row_chunk, left / (2 * nth)));
         if (atomic_compare_exchange_weak_explicit(&j->next, &cur, cur + take, memory_order_relaxed,
@@ -102,7 +112,18 @@ static void multiply(void *p, int ith, int nth)
     if (j->n_tok == 1) {
         int64_t r0;
         int nr;
-        while (claim_rows(j, nth, &r0, &nr)) tile_by_vec_dot(k, j, r0, nr, 0, 1);
+        while (claim_rows(j, nth, &r0, &nr))
+            for (int pi = 0; pi < j->n_parts && nr > 0; pi++) { /* a run may span two parts */
+                const struct matmul_part *pt = &j->part[pi];
+                int64_t end = pt->row0 + pt->W->rows;
+                if (r0 >= end) continue;
+                int n = (int)HEARTH_MIN(nr, end - r0);
+                void (*dot)(int64_t, float *, const void *, const void *) = k->vec_dot[pt->W->type];
+                const uint8_t *w = (const uint8_t *)pt->W->data + (size_t)(r0 - pt->row0) * pt->w_stride;
+                for (int r = 0; r < n; r++) dot(pt->W->cols, &pt->Y[r0 - pt->row0 + r], w + (size_t)r * pt->w_stride, j->a);
+                r0 += n;
+                nr -= n;
+            }
         return;
     }
     for (;;) {
@@ -187,6 +208,9 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
     }
 
     if (n_tok == 1) {
+        j.part[0] = (struct matmul_part){W, Y, j.w_stride, 0};
+        j.n_parts = 1;
+        j.rows_total = W->rows;
         j.row_chunk = DECODE_MIN_ROWS;
         j.tok_chunk = 1;
     } else {
@@ -197,5 +221,49 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
     j.n_items = (W->rows + j.row_chunk - 1) / j.row_chunk * j.n_tok_blocks;
     atomic_store_explicit(&j.next, 0, memory_order_relaxed);
     if (j.n_items == 1 || nth == 1) multiply(&j, 0, 1);
+    else hearth_threadpool_run(tp, multiply, &j);
+}
+
+void hearth_matmul_many(hearth_threadpool *tp, const hearth_kernels *k, int n, const hearth_matrix *const *W,
+                        const float *X, int64_t n_tok, float *const *Y, hearth_matmul_scratch *scratch)
+{
+    /* one job only where it is a plain decode mat-vec of each: one input row, the same
+     * activation type, every matrix valid */
+    bool fuse = n_tok == 1 && n > 1 && n <= HEARTH_MATMUL_MAX_PARTS;
+    hearth_type vt = HEARTH_TYPE_F32;
+    for (int i = 0; fuse && i < n; i++) {
+        hearth_type t = W[i]->type;
+        fuse = (int)t >= 0 && t < HEARTH_TYPE_COUNT && k->vec_dot[t] && W[i]->cols == W[0]->cols &&
+               W[i]->rows > 0 && hearth_row_size(t, W[i]->cols) > 0 &&
+               (i == 0 ? (vt = k->vec_dot_type[t], true) : k->vec_dot_type[t] == vt);
+    }
+    if (!fuse) {
+        for (int i = 0; i < n; i++) hearth_matmul(tp, k, W[i], X, n_tok, Y[i], scratch);
+        return;
+    }
+    matmul_job j = {.k = k, .W = W[0], .X = X, .Y = Y[0], .n_tok = 1, .n_parts = n};
+    j.a_stride = hearth_row_size(vt, W[0]->cols);
+    for (int i = 0; i < n; i++) {
+        j.part[i] = (struct matmul_part){W[i], Y[i], hearth_row_size(W[i]->type, W[i]->cols), j.rows_total};
+        j.rows_total += W[i]->rows;
+    }
+    if (vt != HEARTH_TYPE_F32) {
+        if (scratch->cap < j.a_stride) {
+            void *nb = realloc(scratch->buf, j.a_stride);
+            if (!nb) {
+                for (int i = 0; i < n; i++) hearth_matmul(tp, k, W[i], X, n_tok, Y[i], scratch);
+                return;
+            }
+            scratch->buf = nb;
+            scratch->cap = j.a_stride;
+        }
+        j.a = scratch->buf;
+        k->from_float[vt](X, j.a, W[0]->cols);
+    } else {
+        j.a = (void *)X;
+    }
+    j.row_chunk = DECODE_MIN_ROWS;
+    atomic_store_explicit(&j.next, 0, memory_order_relaxed);
+    if (hearth_threadpool_size(tp) == 1) multiply(&j, 0, 1);
     else hearth_threadpool_run(tp, multiply, &j);
 }

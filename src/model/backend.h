@@ -98,6 +98,10 @@ typedef struct hearth_backend_ops {
     /* y[t] = W x[t] for t < n_tok  (W: rows x cols; x: [n_tok][cols]; y: [n_tok][rows]) */
     void (*matmul)(hearth_backend *be, const hearth_bweight *W, const hearth_buffer *x,
                    int32_t n_tok, hearth_buffer *y);
+    /* y[i] = W[i] x for i < n, the same x (Q/K/V, FFN gate/up); optional: NULL means n
+     * matmul calls (the CPU does a decode step's in one job) */
+    void (*matmul_many)(hearth_backend *be, int n, const hearth_bweight *const *W, const hearth_buffer *x,
+                        int32_t n_tok, hearth_buffer *const *y);
     /* x[t] += b for t < n_rows (b: a 1-row weight of n floats) */
     void (*add_bias)(hearth_backend *be, hearth_buffer *x, const hearth_bweight *b, int64_t n_rows,
                      int64_t n);

@@ -177,6 +177,23 @@ static void cpu_matmul(hearth_backend *be, const hearth_bweight *W, const hearth
     hearth_matmul(cb->tp, cb->k, &W->m, CF(x), n_tok, F(y), &cb->mm);
 }
 
+static void cpu_matmul_many(hearth_backend *be, int n, const hearth_bweight *const *W, const hearth_buffer *x,
+                            int32_t n_tok, hearth_buffer *const *y)
+{
+    cpu_backend *cb = CPU(be);
+    const hearth_matrix *m[HEARTH_MATMUL_MAX_PARTS];
+    float *out[HEARTH_MATMUL_MAX_PARTS];
+    if (n > HEARTH_MATMUL_MAX_PARTS) {
+        for (int i = 0; i < n; i++) cpu_matmul(be, W[i], x, n_tok, y[i]);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        m[i] = &W[i]->m;
+        out[i] = F(y[i]);
+    }
+    hearth_matmul_many(cb->tp, cb->k, n, m, CF(x), n_tok, out, &cb->mm);
+}
+
 static void cpu_add_bias(hearth_backend *be, hearth_buffer *x, const hearth_bweight *b,
                          int64_t n_rows, int64_t n)
 {
@@ -362,6 +379,7 @@ static const hearth_backend_ops cpu_ops = {
     .get_rows = cpu_get_rows,
     .copy_rows = cpu_copy_rows,
     .matmul = cpu_matmul,
+    .matmul_many = cpu_matmul_many,
     .add_bias = cpu_add_bias,
     .add = cpu_add,
     .rmsnorm = cpu_rmsnorm,

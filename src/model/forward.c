@@ -19,6 +19,19 @@ static void linear(hearth_backend *be, const hearth_weight *w, const hearth_weig
     if (bias->bw) be->ops->add_bias(be, y, bias->bw, n, w->m.rows);
 }
 
+/* y[i] = W[i] x for the n weights on the same input, in one backend call where it has one */
+static void project(hearth_backend *be, int n, const hearth_weight *const *w, const hearth_buffer *x, int32_t n_tok,
+                    hearth_buffer *const *y)
+{
+    const hearth_bweight *bw[4];
+    if (!be->ops->matmul_many || n > 4) {
+        for (int i = 0; i < n; i++) be->ops->matmul(be, w[i]->bw, x, n_tok, y[i]);
+        return;
+    }
+    for (int i = 0; i < n; i++) bw[i] = w[i]->bw;
+    be->ops->matmul_many(be, n, bw, x, n_tok, y);
+}
+
 static void attention_block(hearth_context *ctx, const hearth_layer *L, int il, const hearth_ubatch *ub,
                             const hearth_rope_params *rope)
 {
@@ -30,9 +43,11 @@ static void attention_block(hearth_context *ctx, const hearth_layer *L, int il, 
     int64_t n_embd_kv = (int64_t)hp->n_head_kv * hp->head_dim;
 
     op->rmsnorm(be, ctx->x, L->attn_norm.bw, n, hp->n_embd, hp->norm_eps, ctx->xn);
-    linear(be, &L->wq, &L->bq, ctx->xn, n, ctx->q);
-    linear(be, &L->wk, &L->bk, ctx->xn, n, ctx->k);
-    linear(be, &L->wv, &L->bv, ctx->xn, n, ctx->v);
+    const hearth_weight *qkv[3] = {&L->wq, &L->wk, &L->wv}, *bias[3] = {&L->bq, &L->bk, &L->bv};
+    hearth_buffer *out[3] = {ctx->q, ctx->k, ctx->v};
+    project(be, 3, qkv, ctx->xn, n, out);
+    for (int i = 0; i < 3; i++)
+        if (bias[i]->bw) op->add_bias(be, out[i], bias[i]->bw, n, qkv[i]->m.rows);
     if (L->q_norm.bw) op->rmsnorm(be, ctx->q, L->q_norm.bw, (int64_t)n * hp->n_head, hp->head_dim, hp->norm_eps, ctx->q);
     if (L->k_norm.bw) op->rmsnorm(be, ctx->k, L->k_norm.bw, (int64_t)n * hp->n_head_kv, hp->head_dim, hp->norm_eps, ctx->k);
     op->rope(be, ctx->q, n, hp->n_head, hp->head_dim, rope, ctx->rope_tab);
@@ -51,8 +66,9 @@ static void ffn_block(hearth_context *ctx, const hearth_layer *L, int32_t n)
     hearth_backend *be = ctx->be;
     const hearth_backend_ops *op = be->ops;
     op->rmsnorm(be, ctx->x, L->ffn_norm.bw, n, hp->n_embd, hp->norm_eps, ctx->xn);
-    op->matmul(be, L->ffn_gate.bw, ctx->xn, n, ctx->gate);
-    op->matmul(be, L->ffn_up.bw, ctx->xn, n, ctx->up);
+    const hearth_weight *gate_up[2] = {&L->ffn_gate, &L->ffn_up};
+    hearth_buffer *out[2] = {ctx->gate, ctx->up};
+    project(be, 2, gate_up, ctx->xn, n, out);
     op->swiglu(be, ctx->gate, ctx->up, (int64_t)n * hp->n_ff, ctx->gate);
     op->matmul(be, L->ffn_down.bw, ctx->gate, n, ctx->xn);
     op->add(be, ctx->x, ctx->xn, (int64_t)n * hp->n_embd);

@@ -682,6 +682,61 @@ static void test_quantize_roundtrip(void **state)
 }
 
 /* The batched path (gemm tiles) gives the same numbers as one token at a time. */
+/* hearth_matmul_many equals one hearth_matmul per matrix, bit for bit: fused (one decode
+ * token, matrices of one activation type, rows not multiples of the 8-row runs, a run
+ * spanning two matrices) and not fused (mixed activation types, several tokens). */
+static void test_matmul_many(void **state)
+{
+    (void)state;
+    const hearth_kernels *levels[HEARTH_CPU_LEVELS];
+    int nl = n_levels(levels);
+    const int64_t cols = 512;
+    struct { hearth_type t[3]; int64_t rows[3]; int n; } cases[] = {
+        {{HEARTH_TYPE_Q4_K, HEARTH_TYPE_Q4_K, HEARTH_TYPE_Q6_K}, {37, 9, 9}, 3}, /* Q4_K_M's Q/K/V */
+        {{HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q8_0}, {64, 3, 129}, 3},
+        {{HEARTH_TYPE_Q4_0, HEARTH_TYPE_Q8_0}, {40, 41}, 2},
+        {{HEARTH_TYPE_F16, HEARTH_TYPE_F32}, {17, 5}, 2},
+        {{HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q4_K}, {20, 30}, 2}, /* Q8_0 and Q8_K: not fused */
+    };
+    for (int nth = 1; nth <= 3; nth++) {
+        hearth_threadpool *tp = hearth_threadpool_new(nth);
+        assert_non_null(tp);
+        for (int l = 0; l < nl; l++)
+            for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+                for (int64_t n_tok = 1; n_tok <= 3; n_tok += 2) {
+                    hearth_matrix W[3];
+                    const hearth_matrix *Wp[3];
+                    float *want[3], *got[3], *x = malloc(sizeof(float) * (size_t)(n_tok * cols));
+                    for (int64_t i = 0; i < n_tok * cols; i++) x[i] = rnd_normal();
+                    for (int i = 0; i < cases[c].n; i++) {
+                        hearth_type t = cases[c].t[i];
+                        int64_t rows = cases[c].rows[i];
+                        size_t rb = hearth_row_size(t, cols);
+                        uint8_t *w = malloc(rb * (size_t)rows);
+                        for (int64_t r = 0; r < rows; r++) random_row(t, cols, w + r * rb);
+                        W[i] = (hearth_matrix){t, rows, cols, w};
+                        Wp[i] = &W[i];
+                        want[i] = malloc(sizeof(float) * (size_t)(n_tok * rows));
+                        got[i] = malloc(sizeof(float) * (size_t)(n_tok * rows));
+                    }
+                    hearth_matmul_scratch scratch = {0};
+                    for (int i = 0; i < cases[c].n; i++) hearth_matmul(tp, levels[l], &W[i], x, n_tok, want[i], &scratch);
+                    hearth_matmul_many(tp, levels[l], cases[c].n, Wp, x, n_tok, got, &scratch);
+                    for (int i = 0; i < cases[c].n; i++) {
+                        if (memcmp(got[i], want[i], sizeof(float) * (size_t)(n_tok * W[i].rows)) != 0)
+                            fail_msg("%s matmul_many case %zu matrix %d (%s) n_tok=%lld threads=%d differs",
+                                     levels[l]->name, c, i, hearth_type_name(W[i].type), (long long)n_tok, nth);
+                        free((void *)W[i].data);
+                        free(want[i]);
+                        free(got[i]);
+                    }
+                    hearth_matmul_scratch_free(&scratch);
+                    free(x);
+                }
+        hearth_threadpool_free(tp);
+    }
+}
+
 static void test_batch_equals_single(void **state)
 {
     (void)state;
@@ -792,6 +847,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_vec_dot),
         cmocka_unit_test(test_quantize_roundtrip),
         cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_matmul_many),
         cmocka_unit_test(test_batch_equals_single),
         cmocka_unit_test(test_threadpool),
         cmocka_unit_test(test_vec_ops),
