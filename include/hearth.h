@@ -76,10 +76,11 @@ typedef struct hearth_model_params {
     bool vocab_only;   /* load the tokenizer and metadata only (no weights needed)      */
     int n_gpu_layers;  /* layers to offload to a GPU backend: 0 none, -1 all, -2 auto   */
     bool use_mmap;     /* true: map the file, weights are never copied (pages shared with
-                          the page cache and other processes); false: read the file into
+                          the page cache and other processes; mapped as 2 MB pages where
+                          the kernel's page cache has them); false: read the file into
                           memory backed by 2 MB huge pages where the kernel offers them —
-                          a longer load and a private copy, but on CPUs where TLB misses
-                          limit decode it is faster (Ollama's use_mmap, llama.cpp's
+                          a longer load and a private copy, faster only where the page
+                          cache cannot give 2 MB pages (Ollama's use_mmap, llama.cpp's
                           --no-mmap). Resident memory is about the file size either way. */
 } hearth_model_params;
 /* Defaults: n_gpu_layers = $HEARTH_GPU_LAYERS (a count, "all", "auto") if set, else -2 (auto)
