@@ -80,19 +80,32 @@ static long file_pmd_mapped_kb(void)
 #define HUGE_PAGE ((size_t)2 << 20)
 #define HUGE_GROUP 16 /* chunks checked per read of smaps_rollup */
 
-/* Faults in the first byte of each resident 2 MB chunk in [c0, c1); returns whether the
- * kernel mapped every one of them as a whole 2 MB page (-1: it cannot say). */
+/* How much of 2 MB chunk c is in the page cache: 0 none, 1 part (so it is in small folios: a
+ * 2 MB folio is cached whole or not at all), 2 all of it. */
+static int chunk_cached(const unsigned char *resident, size_t c)
+{
+    size_t n = 0, per = HUGE_PAGE / 4096;
+    for (size_t i = 0; i < per; i++) n += resident[c * per + i] & 1;
+    return n == 0 ? 0 : n < per ? 1 : 2;
+}
+
+/* Faults in the first byte of each cached 2 MB chunk in [c0, c1); returns whether the kernel
+ * mapped every one of them as a whole 2 MB page (-1: it cannot say). */
 static int touch_chunks(const uint8_t *p, const unsigned char *resident, size_t c0, size_t c1)
 {
     long before = file_pmd_mapped_kb(), want = 0;
     if (before < 0) return -1;
-    for (size_t c = c0; c < c1; c++)
-        if (resident[c * (HUGE_PAGE / 4096)] & 1) {
+    bool partial = false;
+    for (size_t c = c0; c < c1; c++) {
+        int cached = chunk_cached(resident, c);
+        if (cached == 1) partial = true;
+        if (cached == 2) {
             (void)*(const volatile uint8_t *)(p + c * HUGE_PAGE);
             want += (long)(HUGE_PAGE >> 10);
         }
+    }
     long after = file_pmd_mapped_kb();
-    return after < 0 ? -1 : after - before >= want;
+    return after < 0 ? -1 : !partial && after - before >= want;
 }
 
 /* Drops the resident chunks in [c0, c1) from our mapping and from the page cache. Only clean
@@ -107,10 +120,10 @@ static void drop_chunks(int fd, uint8_t *p, size_t c0, size_t c1)
 /* A file already in the page cache stays in the folios it was cached in: one written by
  * `hearth synth` or a downloader, or read by a tool that maps it without the hint, sits in
  * small folios, and the aligned mapping gains nothing there. So the chunks that are cached
- * (mincore) are touched 16 at a time, and a group the kernel did not map as 2 MB pages is
- * dropped to be read back in 2 MB folios. The first dropped group is read back at once as a
- * probe: where the filesystem or kernel cannot give 2 MB folios, the rest is left alone.
- * Chunks not cached are left to the run (readahead gives them 2 MB folios already). */
+ * (mincore) are touched 16 at a time, and a group the kernel did not map as 2 MB pages (or
+ * with a chunk only partly cached) is dropped and read back in 2 MB folios. Where three groups in a row do not come back that
+ * way, the filesystem or kernel cannot, and the rest is left alone. Chunks not cached are
+ * left to the run (the readahead of a MADV_HUGEPAGE mapping gives them 2 MB folios). */
 static void prefer_huge_folios(const char *path, int fd, uint8_t *p, size_t size)
 {
     size_t chunks = size / HUGE_PAGE, pages = (size + 4095) / 4096;
@@ -118,7 +131,7 @@ static void prefer_huge_folios(const char *path, int fd, uint8_t *p, size_t size
     unsigned char *resident = malloc(pages);
     if (!resident) return;
     if (mincore(p, size, resident) != 0) goto done;
-    bool probed = false;
+    int failed = 0;
     size_t dropped = 0;
     for (size_t c0 = 0; c0 < chunks; c0 += HUGE_GROUP) {
         size_t c1 = HEARTH_MIN(c0 + HUGE_GROUP, chunks);
@@ -127,13 +140,16 @@ static void prefer_huge_folios(const char *path, int fd, uint8_t *p, size_t size
         if (huge) continue;
         drop_chunks(fd, p, c0, c1);
         dropped += c1 - c0;
-        if (!probed) {
-            probed = true;
-            if (touch_chunks(p, resident, c0, c1) != 1) break; /* this filesystem cannot */
-        }
+        /* read back at once: a page the kernel could not drop (one another process maps, or
+         * still in flight) keeps its 2 MB range in small folios; three such groups in a row
+         * and this filesystem or kernel cannot give 2 MB folios at all */
+        for (size_t c = c0; c < c1; c++)
+            if (chunk_cached(resident, c)) memset(resident + c * (HUGE_PAGE / 4096), 1, HUGE_PAGE / 4096);
+        if (touch_chunks(p, resident, c0, c1) == 1) failed = 0;
+        else if (++failed == 3) break;
     }
     if (dropped)
-        hearth_info("%s: %zu MB were cached in small pages; dropped to be read back in 2 MB pages", path,
+        hearth_info("%s: %zu MB were cached in small pages; read again in 2 MB pages", path,
                     dropped * (HUGE_PAGE >> 20));
 done:
     free(resident);
