@@ -44,10 +44,12 @@ typedef struct hearth_mmap {
 } hearth_mmap;
 
 /* Maps the file (pages shared with the page cache and other processes; nothing copied), at a
- * 2 MB-aligned address so the kernel can map the page cache's 2 MB folios whole; a file
- * cached in small folios is steered to 2 MB ones (file.c). A pass over the weights then
- * misses the TLB 512x less often: decode from the mapping ran 25-30% slower without. */
-hearth_status hearth_mmap_open(const char *path, hearth_mmap *map, hearth_error *err);
+ * 2 MB-aligned address so the kernel can map the page cache's 2 MB folios whole. For weights
+ * that will be computed with (for_compute), also asks readahead for 2 MB folios and steers a
+ * file cached in small folios to them, which reads those cached parts again (file.c). A pass
+ * over the weights then misses the TLB 512x less often: decode from the mapping ran 25-30%
+ * slower without. */
+hearth_status hearth_mmap_open(const char *path, bool for_compute, hearth_mmap *map, hearth_error *err);
 /* Reads the file into anonymous memory the kernel may back with 2 MB transparent huge pages
  * (--no-mmap): costs the read and a private copy; the same speed as the mapping where the
  * page cache gives 2 MB folios, faster where it cannot (older kernels, some filesystems). */

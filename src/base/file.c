@@ -39,9 +39,9 @@ static hearth_status open_regular(const char *path, int *fd_out, size_t *size, h
  * (ext4, xfs, btrfs on Linux 6.x), and the kernel maps a 2 MB folio with one page-table entry
  * only where file offset and address agree modulo 2 MB. A plain mmap() picks a 4 KB-aligned
  * address, and every pass over the weights then takes 512 TLB misses per 2 MB: decode reads
- * the mapping 20-30% slower (docs/performance.md). MADV_HUGEPAGE asks readahead for 2 MB
- * folios where the file is not cached yet. */
-static void *map_file_aligned(int fd, size_t size)
+ * the mapping 20-30% slower (docs/performance.md). With hint, MADV_HUGEPAGE asks readahead
+ * for 2 MB folios where the file is not cached yet. */
+static void *map_file_aligned(int fd, size_t size, bool hint)
 {
     const size_t huge = (size_t)2 << 20;
     if (size < huge || size > SIZE_MAX - huge) return mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
@@ -60,7 +60,7 @@ static void *map_file_aligned(int fd, size_t size)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     uint8_t *tail_start = (uint8_t *)(((uintptr_t)(start + size) + page - 1) & ~(uintptr_t)(page - 1));
     if (area + size + huge > tail_start) munmap(tail_start, (size_t)(area + size + huge - tail_start));
-    (void)madvise(p, size, MADV_HUGEPAGE); /* a hint; harmless where THP is off */
+    if (hint) (void)madvise(p, size, MADV_HUGEPAGE); /* harmless where THP is off */
     return p;
 }
 
@@ -155,16 +155,16 @@ done:
     free(resident);
 }
 
-hearth_status hearth_mmap_open(const char *path, hearth_mmap *map, hearth_error *err)
+hearth_status hearth_mmap_open(const char *path, bool for_compute, hearth_mmap *map, hearth_error *err)
 {
     memset(map, 0, sizeof *map);
     int fd = -1;
     size_t size = 0;
     hearth_status st = open_regular(path, &fd, &size, err);
     if (st) return st;
-    void *p = map_file_aligned(fd, size);
+    void *p = map_file_aligned(fd, size, for_compute);
     int e = errno;
-    if (p != MAP_FAILED) prefer_huge_folios(path, fd, p, size);
+    if (p != MAP_FAILED && for_compute) prefer_huge_folios(path, fd, p, size);
     close(fd); /* the mapping keeps the file alive */
     if (p == MAP_FAILED) return hearth_fail(err, HEARTH_ERR_IO, "%s: cannot mmap: %s", path, strerror(e));
     map->data = p;

@@ -104,12 +104,15 @@ static hearth_status finish(hearth_gguf *g, hearth_gguf **out, hearth_error *err
     return HEARTH_OK;
 }
 
-static hearth_status open_file(const char *path, bool read_in, hearth_gguf **out, hearth_error *err)
+typedef enum { OPEN_MAP, OPEN_MAP_WEIGHTS, OPEN_READ } open_mode;
+
+static hearth_status open_file(const char *path, open_mode mode, hearth_gguf **out, hearth_error *err)
 {
     hearth_gguf *g;
     hearth_status st = start(path, &g, err);
     if (st) return st;
-    st = read_in ? hearth_mmap_read(path, &g->map, err) : hearth_mmap_open(path, &g->map, err);
+    st = mode == OPEN_READ ? hearth_mmap_read(path, &g->map, err)
+                           : hearth_mmap_open(path, mode == OPEN_MAP_WEIGHTS, &g->map, err);
     if (st) {
         hearth_gguf_close(g);
         return st;
@@ -121,12 +124,17 @@ static hearth_status open_file(const char *path, bool read_in, hearth_gguf **out
 
 hearth_status hearth_gguf_open(const char *path, hearth_gguf **out, hearth_error *err)
 {
-    return open_file(path, false, out, err);
+    return open_file(path, OPEN_MAP, out, err);
+}
+
+hearth_status hearth_gguf_open_weights(const char *path, hearth_gguf **out, hearth_error *err)
+{
+    return open_file(path, OPEN_MAP_WEIGHTS, out, err);
 }
 
 hearth_status hearth_gguf_open_read(const char *path, hearth_gguf **out, hearth_error *err)
 {
-    return open_file(path, true, out, err);
+    return open_file(path, OPEN_READ, out, err);
 }
 
 hearth_status hearth_gguf_parse(const void *data, size_t size, const char *name, hearth_gguf **out,

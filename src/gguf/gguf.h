@@ -95,6 +95,9 @@ typedef struct hearth_gguf hearth_gguf;
 
 /* Maps and validates a file. */
 hearth_status hearth_gguf_open(const char *path, hearth_gguf **out, hearth_error *err);
+/* The same, for a model whose weights will be computed with: the page cache is steered to
+ * 2 MB folios (hearth_mmap_open's for_compute). */
+hearth_status hearth_gguf_open_weights(const char *path, hearth_gguf **out, hearth_error *err);
 /* The same, with the file read into (huge-page) memory instead of mapped: hearth_mmap_read. */
 hearth_status hearth_gguf_open_read(const char *path, hearth_gguf **out, hearth_error *err);
 /* Validates a buffer the caller keeps alive (tests, fuzzing); `name` is used in messages. */

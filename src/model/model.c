@@ -234,8 +234,9 @@ hearth_model *hearth_model_load(const char *path, const hearth_model_params *par
     }
     m->vocab_only = params->vocab_only;
     /* a vocabulary-only load never reads the weights in */
-    hearth_status st = params->use_mmap || params->vocab_only ? hearth_gguf_open(path, &m->gguf, err)
-                                                               : hearth_gguf_open_read(path, &m->gguf, err);
+    hearth_status st = params->vocab_only ? hearth_gguf_open(path, &m->gguf, err)
+                       : params->use_mmap ? hearth_gguf_open_weights(path, &m->gguf, err)
+                                          : hearth_gguf_open_read(path, &m->gguf, err);
     /* a vocabulary-only file may name no (or an unknown) architecture */
     if (!st && (st = find_arch(m, err)) && m->vocab_only) st = HEARTH_OK;
     if (!st) st = hearth_vocab_load(m->gguf, &m->vocab, err);
