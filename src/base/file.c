@@ -121,9 +121,10 @@ static void drop_chunks(int fd, uint8_t *p, size_t c0, size_t c1)
  * `hearth synth` or a downloader, or read by a tool that maps it without the hint, sits in
  * small folios, and the aligned mapping gains nothing there. So the chunks that are cached
  * (mincore) are touched 16 at a time, and a group the kernel did not map as 2 MB pages (or
- * with a chunk only partly cached) is dropped and read back in 2 MB folios. Where three groups in a row do not come back that
- * way, the filesystem or kernel cannot, and the rest is left alone. Chunks not cached are
- * left to the run (the readahead of a MADV_HUGEPAGE mapping gives them 2 MB folios). */
+ * with a chunk only partly cached) is dropped and read back in 2 MB folios. Where three
+ * groups in a row do not come back that way, the filesystem or kernel cannot, and the rest
+ * is left alone. Chunks not cached are left to the run (the readahead of a MADV_HUGEPAGE
+ * mapping gives them 2 MB folios). */
 static void prefer_huge_folios(const char *path, int fd, uint8_t *p, size_t size)
 {
     size_t chunks = size / HUGE_PAGE, pages = (size + 4095) / 4096;

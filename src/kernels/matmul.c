@@ -156,6 +156,20 @@ void hearth_matmul_scratch_free(hearth_matmul_scratch *s)
     s->cap = 0;
 }
 
+/* Grows the scratch to at least need bytes; false (and a warning) if memory is out. */
+static bool scratch_reserve(hearth_matmul_scratch *scratch, size_t need)
+{
+    if (scratch->cap >= need) return true;
+    void *nb = realloc(scratch->buf, need);
+    if (!nb) {
+        hearth_warn("matmul: cannot allocate %zu bytes of activation scratch", need);
+        return false;
+    }
+    scratch->buf = nb;
+    scratch->cap = need;
+    return true;
+}
+
 /* The shortest run of rows a decode thread claims (claiming costs an atomic on a shared cache
  * line; 8 rows of a 1024-column Q8_0 matrix are 8.7 KB). */
 #define DECODE_MIN_ROWS 8
@@ -188,15 +202,9 @@ void hearth_matmul(hearth_threadpool *tp, const hearth_kernels *k, const hearth_
     /* 16-token blocks of regrouped activations (rounded up: a last partial block is whole) */
     size_t tiled_bytes = use_gemm && k->gemm_tile_a[W->type] ? (size_t)((n_tok + 15) / 16) * 16 * (size_t)W->cols : 0;
     size_t need = a_bytes + aux_bytes + tiled_bytes;
-    if (scratch->cap < need) {
-        void *nb = realloc(scratch->buf, need);
-        if (!nb) { /* out of memory: leave Y zeroed */
-            hearth_warn("matmul: cannot allocate %zu bytes of activation scratch", need);
-            for (int64_t i = 0; i < n_tok * W->rows; i++) Y[i] = 0.0f;
-            return;
-        }
-        scratch->buf = nb;
-        scratch->cap = need;
+    if (!scratch_reserve(scratch, need)) { /* out of memory: leave Y zeroed */
+        for (int64_t i = 0; i < n_tok * W->rows; i++) Y[i] = 0.0f;
+        return;
     }
     j.a = vt == HEARTH_TYPE_F32 ? (void *)X : scratch->buf;
     j.aux = j.aux_stride ? (uint8_t *)scratch->buf + a_bytes : NULL;
@@ -237,31 +245,18 @@ void hearth_matmul_many(hearth_threadpool *tp, const hearth_kernels *k, int n, c
                W[i]->rows > 0 && hearth_row_size(t, W[i]->cols) > 0 &&
                (i == 0 ? (vt = k->vec_dot_type[t], true) : k->vec_dot_type[t] == vt);
     }
-    if (!fuse) {
+    size_t a_stride = fuse ? hearth_row_size(vt, W[0]->cols) : 0;
+    if (!fuse || (vt != HEARTH_TYPE_F32 && !scratch_reserve(scratch, a_stride))) {
         for (int i = 0; i < n; i++) hearth_matmul(tp, k, W[i], X, n_tok, Y[i], scratch);
         return;
     }
-    matmul_job j = {.k = k, .W = W[0], .X = X, .Y = Y[0], .n_tok = 1, .n_parts = n};
-    j.a_stride = hearth_row_size(vt, W[0]->cols);
+    matmul_job j = {.k = k, .W = W[0], .X = X, .Y = Y[0], .n_tok = 1, .n_parts = n, .a_stride = a_stride};
     for (int i = 0; i < n; i++) {
         j.part[i] = (struct matmul_part){W[i], Y[i], hearth_row_size(W[i]->type, W[i]->cols), j.rows_total};
         j.rows_total += W[i]->rows;
     }
-    if (vt != HEARTH_TYPE_F32) {
-        if (scratch->cap < j.a_stride) {
-            void *nb = realloc(scratch->buf, j.a_stride);
-            if (!nb) {
-                for (int i = 0; i < n; i++) hearth_matmul(tp, k, W[i], X, n_tok, Y[i], scratch);
-                return;
-            }
-            scratch->buf = nb;
-            scratch->cap = j.a_stride;
-        }
-        j.a = scratch->buf;
-        k->from_float[vt](X, j.a, W[0]->cols);
-    } else {
-        j.a = (void *)X;
-    }
+    j.a = vt == HEARTH_TYPE_F32 ? (void *)X : scratch->buf;
+    if (vt != HEARTH_TYPE_F32) k->from_float[vt](X, j.a, W[0]->cols);
     j.row_chunk = DECODE_MIN_ROWS;
     atomic_store_explicit(&j.next, 0, memory_order_relaxed);
     if (hearth_threadpool_size(tp) == 1) multiply(&j, 0, 1);

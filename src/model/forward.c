@@ -23,8 +23,8 @@ static void linear(hearth_backend *be, const hearth_weight *w, const hearth_weig
 static void project(hearth_backend *be, int n, const hearth_weight *const *w, const hearth_buffer *x, int32_t n_tok,
                     hearth_buffer *const *y)
 {
-    const hearth_bweight *bw[4];
-    if (!be->ops->matmul_many || n > 4) {
+    const hearth_bweight *bw[HEARTH_MATMUL_MAX_PARTS];
+    if (!be->ops->matmul_many || n > HEARTH_MATMUL_MAX_PARTS) {
         for (int i = 0; i < n; i++) be->ops->matmul(be, w[i]->bw, x, n_tok, y[i]);
         return;
     }
