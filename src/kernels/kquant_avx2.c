@@ -49,11 +49,16 @@ static inline __m256i scaled_dot(__m256i acc, __m256i q, const int8_t *a, __m256
 #endif
 }
 
-/* sum_g scales[g] * bsums[g] over the 16 groups (scales as 16 int16) */
+/* scales[2k] * bsums[2k] + scales[2k+1] * bsums[2k+1] in lane k (scales as 16 int16) */
+static inline __m256i scaled_bsums8(const int16_t *bsums, __m256i scales16)
+{
+    return _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)bsums), scales16);
+}
+
+/* sum_g scales[g] * bsums[g] over the 16 groups */
 static inline int32_t scaled_bsums(const int16_t *bsums, __m256i scales16)
 {
-    __m256i b = _mm256_loadu_si256((const __m256i *)bsums);
-    return hearth_avx2_hsum_i32(_mm256_madd_epi16(b, scales16));
+    return hearth_avx2_hsum_i32(scaled_bsums8(bsums, scales16));
 }
 
 static inline __m256i bit_to(__m256i bytes, int bit, int value)
@@ -143,7 +148,7 @@ static inline __m256i k4_mins(__m128i sm, const int16_t *bsums)
 {
     __m128i m8 = _mm_unpackhi_epi64(sm, sm);
     __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8)); /* each min twice */
-    return _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)bsums), m16);
+    return scaled_bsums8(bsums, m16);
 }
 
 /* acc += d * d_a * isum - dmin * d_a * imin, lane by lane; d and dmin are adjacent F16s */
@@ -215,8 +220,7 @@ static void q6_K_vec_dot(int64_t n, float *s, const void *w, const void *a)
         const int8_t *sc = x[i].scales;
         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
         /* the +32 offset of every weight, taken back out: 32 * sum_g scale_g * bsum_g */
-        __m256i offset = _mm256_slli_epi32(
-            _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y[i].bsums), sc16), 5);
+        __m256i offset = _mm256_slli_epi32(scaled_bsums8(y[i].bsums, sc16), 5);
         __m256i acc = _mm256_setzero_si256();
         for (int c = 0; c < 2; c++) {
             __m256i l0 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * c));
